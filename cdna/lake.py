@@ -1,0 +1,240 @@
+"""The lake layout, atomic writes, run records and partition locks (the only shared I/O helpers)."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cdna.errors import LakeError, LockedError
+
+__all__ = [
+    "Lake",
+    "RunRecord",
+    "atomic_write_bytes",
+    "atomic_write_parquet",
+    "atomic_write_text",
+    "partition_lock",
+]
+
+RAW_TABLES = ("customers", "products", "holdings", "transactions", "web_events", "calls")
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Paths of one lake folder (see ARCHITECTURE: raw/, transcripts/, signals/, features/ …).
+
+    Attributes:
+        root: the lake folder.
+    """
+
+    root: Path
+
+    @classmethod
+    def at(cls, root: Path | str, create: bool = False) -> Lake:
+        """A lake at `root`; with create=False the folder must exist."""
+        path = Path(root).expanduser().resolve()
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        elif not path.is_dir():
+            raise LakeError(
+                f"lake folder not found: {path}",
+                hint="create one with `cdna world --out DIR` or `cdna demo`, or set --lake / CDNA_LAKE",
+            )
+        return cls(path)
+
+    def raw(self, table: str) -> Path:
+        """Folder of a raw table (customers, products, holdings, transactions, web_events, calls)."""
+        return self.root / "raw" / table
+
+    def raw_file(self, table: str) -> Path:
+        """The single Parquet file the generator or import writes for a raw table."""
+        return self.raw(table) / f"{table}.parquet"
+
+    def require_raw(self, table: str) -> Path:
+        """The raw table's folder, or a LakeError naming it when it has no Parquet file."""
+        folder = self.raw(table)
+        if not folder.is_dir() or not any(folder.glob("*.parquet")):
+            raise LakeError(
+                f"table {table!r} is missing from the lake: no Parquet file under {folder}",
+                hint=f"run `cdna world --out {self.root}` or `cdna validate {table} FILE --lake {self.root}`",
+            )
+        return folder
+
+    def partition(self, area: str, day: date | str) -> Path:
+        """A date partition such as transcripts/date=2025-06-30."""
+        return self.root / area / f"date={day}"
+
+    @property
+    def audio(self) -> Path:
+        return self.root / "audio"
+
+    @property
+    def transcripts(self) -> Path:
+        return self.root / "transcripts"
+
+    @property
+    def signals(self) -> Path:
+        return self.root / "signals"
+
+    @property
+    def features(self) -> Path:
+        return self.root / "features"
+
+    @property
+    def snapshots(self) -> Path:
+        return self.root / "snapshots"
+
+    @property
+    def online(self) -> Path:
+        return self.root / "online"
+
+    @property
+    def recommendations(self) -> Path:
+        return self.root / "recommendations"
+
+    @property
+    def audit(self) -> Path:
+        return self.root / "audit"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "_runs"
+
+    @property
+    def rejects(self) -> Path:
+        return self.root / "_rejects"
+
+    @property
+    def truth(self) -> Path:
+        return self.root / "_truth"
+
+    @property
+    def locks(self) -> Path:
+        return self.root / "_locks"
+
+    @property
+    def mlflow_uri(self) -> str:
+        return f"sqlite:///{self.root / 'mlflow.db'}"
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write bytes to a temporary name beside `path`, fsync, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Atomically write UTF-8 text."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_parquet(table: pa.Table, path: Path, **kwargs: Any) -> Path:
+    """Write a table as Parquet under a temporary name, then rename: readers never see a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    try:
+        pq.write_table(table, tmp, compression=kwargs.pop("compression", "zstd"), **kwargs)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def partition_lock(lake: Lake, name: str) -> Iterator[Path]:
+    """Hold an exclusive, non-blocking lock named `name` on the lake; a second holder gets LockedError.
+
+    The kernel drops flock locks when the process dies, so a SIGKILLed run never leaves a stale lock.
+    """
+    lake.locks.mkdir(parents=True, exist_ok=True)
+    lock_path = lake.locks / f"{name.replace('/', '_')}.lock"
+    fh = open(lock_path, "a+")  # noqa: SIM115 - held for the duration of the context
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise LockedError(
+                f"{name} is locked by {holder} (lock file {lock_path})",
+                hint="wait for that run to finish; the lock is released automatically when it exits",
+            ) from exc
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
+        fh.flush()
+        yield lock_path
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fh.close()
+
+
+@dataclass
+class RunRecord:
+    """One JSON record per stage run under LAKE/_runs/: inputs, outputs, counts, failures, timings.
+
+    Attributes:
+        stage: stage name (world, validate, transcribe, mine, …).
+        run_id: unique id of this run.
+        started_at: UTC ISO timestamp.
+        inputs / outputs: paths read and written.
+        counts: named counters (rows, files, skipped …).
+        failures: one dict per failed item, each with at least `item` and `reason`.
+        extra: anything stage-specific (model id, metrics).
+    """
+
+    stage: str
+    run_id: str = field(default_factory=lambda: f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}")
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    finished_at: str | None = None
+    wall_s: float | None = None
+    status: str = "running"
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    counts: dict[str, float] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    _t0: float = field(default_factory=time.perf_counter, repr=False)
+
+    def fail(self, item: str, reason: str, **more: Any) -> None:
+        """Record one failed item with its reason."""
+        self.failures.append({"item": item, "reason": reason, **more})
+
+    def finish(self, lake: Lake, status: str | None = None) -> Path:
+        """Stamp the end time and status, and write the record atomically under LAKE/_runs/."""
+        self.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.wall_s = round(time.perf_counter() - self._t0, 3)
+        self.status = status or ("partial" if self.failures else "ok")
+        data = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        path = lake.runs / f"{self.stage}-{self.run_id}.json"
+        atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return path

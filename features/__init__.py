@@ -1,0 +1,1 @@
+"""Feature store stage: feature views, point-in-time snapshots, segments, online store."""

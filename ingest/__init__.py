@@ -1,0 +1,1 @@
+"""Ingest stage: structured sources (validated import), the synthetic bank, audio and ASR."""

@@ -1,0 +1,327 @@
+"""Data contracts: the pyarrow schema and row rules of every table that crosses a stage boundary.
+
+Every stage reads and writes through these; `conform` checks a table against its contract when read.
+Timestamps are UTC (`timestamp[us, tz=UTC]`); calendar days are `date32` in Korea time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cdna.errors import SchemaError
+
+__all__ = [
+    "CALLS",
+    "CONTRACTS",
+    "CUSTOMERS",
+    "FEATURE_SNAPSHOT",
+    "HOLDINGS",
+    "PRODUCTS",
+    "RECOMMENDATIONS",
+    "SIGNALS",
+    "TRANSACTIONS",
+    "TRANSCRIPTS",
+    "TS",
+    "WEB_EVENTS",
+    "Contract",
+    "conform",
+    "contract",
+    "read_table",
+]
+
+TS = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A table's written schema plus the row rules the validator enforces.
+
+    Attributes:
+        name: table name (also the raw folder name).
+        schema: the pyarrow schema; nullable=False fields are required on every row.
+        key: columns that identify a row (duplicates are rejected).
+        enums: column -> allowed values.
+        non_negative: numeric columns that may not be negative.
+        open_columns: whether extra columns beyond the schema are allowed (feature snapshots).
+        description: one line for docs and --help.
+    """
+
+    name: str
+    schema: pa.Schema
+    key: tuple[str, ...] = ()
+    enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    non_negative: tuple[str, ...] = ()
+    open_columns: bool = False
+    description: str = ""
+
+    @property
+    def required(self) -> list[str]:
+        """Columns that may not be null."""
+        return [f.name for f in self.schema if not f.nullable]
+
+
+def _s(*fields: pa.Field) -> pa.Schema:
+    return pa.schema(list(fields))
+
+
+def _req(name: str, typ: pa.DataType) -> pa.Field:
+    return pa.field(name, typ, nullable=False)
+
+
+def _opt(name: str, typ: pa.DataType) -> pa.Field:
+    return pa.field(name, typ, nullable=True)
+
+
+CUSTOMERS = Contract(
+    "customers",
+    _s(
+        _req("customer_id", pa.string()),
+        _req("birth_date", pa.date32()),
+        _req("gender", pa.string()),
+        _req("region_sido", pa.string()),
+        _req("region_sigungu", pa.string()),
+        _req("household", pa.string()),
+        _req("income_band", pa.string()),
+        _opt("occupation", pa.string()),
+        _req("join_date", pa.date32()),
+        _opt("ingested_at", TS),
+    ),
+    key=("customer_id",),
+    enums={
+        "gender": ("F", "M"),
+        "household": ("single", "couple", "couple_kids", "single_parent", "with_parents", "senior"),
+        "income_band": ("none", "under_30m", "30_50m", "50_70m", "70_100m", "over_100m"),
+    },
+    description="one row per customer: demographics and join date (no contact data)",
+)
+
+PRODUCTS = Contract(
+    "products",
+    _s(
+        _req("product_id", pa.string()),
+        _req("name", pa.string()),
+        _req("family", pa.string()),
+        _req("min_age", pa.int16()),
+        _req("max_age", pa.int16()),
+        _req("requires_income", pa.bool_()),
+    ),
+    key=("product_id",),
+    description="the product catalogue as a table (from configs/products.yaml)",
+)
+
+HOLDINGS = Contract(
+    "holdings",
+    _s(
+        _req("event_id", pa.string()),
+        _req("customer_id", pa.string()),
+        _req("product_id", pa.string()),
+        _req("event", pa.string()),
+        _req("ts", TS),
+        _opt("channel", pa.string()),
+        _opt("ingested_at", TS),
+    ),
+    key=("event_id",),
+    enums={"event": ("open", "close")},
+    description="dated product open/close events; holdings at a time are the opens not yet closed",
+)
+
+TRANSACTIONS = Contract(
+    "transactions",
+    _s(
+        _req("txn_id", pa.string()),
+        _req("customer_id", pa.string()),
+        _req("ts", TS),
+        _req("amount", pa.float64()),
+        _req("direction", pa.string()),
+        _opt("memo", pa.string()),
+        _opt("merchant", pa.string()),
+        _opt("channel", pa.string()),
+        _opt("ingested_at", TS),
+    ),
+    key=("txn_id",),
+    enums={"direction": ("in", "out")},
+    description="account and card transactions in KRW with memo (적요) and merchant; amount < 0 = refund",
+)
+
+WEB_EVENTS = Contract(
+    "web_events",
+    _s(
+        _req("event_id", pa.string()),
+        _req("customer_id", pa.string()),
+        _req("ts", TS),
+        _req("channel", pa.string()),
+        _req("page_category", pa.string()),
+        _opt("session_id", pa.string()),
+        _opt("dwell_s", pa.float64()),
+        _opt("ingested_at", TS),
+    ),
+    key=("event_id",),
+    enums={"channel": ("web", "app")},
+    non_negative=("dwell_s",),
+    description="web and app page views by page category (대출금리조회, 카드혜택 …)",
+)
+
+CALLS = Contract(
+    "calls",
+    _s(
+        _req("call_id", pa.string()),
+        _opt("customer_id", pa.string()),
+        _req("started_at", TS),
+        _req("duration_s", pa.float64()),
+        _opt("audio_path", pa.string()),
+        _req("channel_layout", pa.string()),
+        _opt("agent_id", pa.string()),
+        _opt("queue", pa.string()),
+    ),
+    key=("call_id",),
+    enums={"channel_layout": ("stereo_agent_left", "stereo_agent_right", "mono", "none")},
+    non_negative=("duration_s",),
+    description="calls manifest: one row per call; audio_path relative to the lake (or absolute)",
+)
+
+TRANSCRIPTS = Contract(
+    "transcripts",
+    _s(
+        _req("call_id", pa.string()),
+        _opt("customer_id", pa.string()),
+        _opt("started_at", TS),
+        _req("channel", pa.int16()),
+        _req("speaker", pa.string()),
+        _req("segment_index", pa.int32()),
+        _req("start_s", pa.float64()),
+        _req("end_s", pa.float64()),
+        _req("text", pa.string()),
+        _opt("avg_logprob", pa.float64()),
+        _opt("no_speech_prob", pa.float64()),
+        _req("model_id", pa.string()),
+        _req("pipeline_version", pa.string()),
+    ),
+    key=("call_id", "channel", "segment_index", "model_id"),
+    enums={"speaker": ("agent", "customer", "unknown")},
+    non_negative=("start_s", "end_s"),
+    description="ASR segments with speaker role and timings (UNMASKED: read by nlp only)",
+)
+
+SIGNALS = Contract(
+    "signals",
+    _s(
+        _req("customer_id", pa.string()),
+        _req("ts", TS),
+        _req("source", pa.string()),
+        _req("source_id", pa.string()),
+        _req("kind", pa.string()),
+        _req("label", pa.string()),
+        _req("score", pa.float64()),
+        _opt("evidence", pa.string()),
+        _req("model_version", pa.string()),
+    ),
+    enums={"source": ("call", "memo", "web"), "kind": ("intent", "interest", "complaint")},
+    description="masked evidence of intents, interests and complaints, one row per (source item, label)",
+)
+
+FEATURE_SNAPSHOT = Contract(
+    "feature_snapshot",
+    _s(
+        _req("customer_id", pa.string()),
+        _req("as_of", pa.date32()),
+    ),
+    key=("customer_id", "as_of"),
+    open_columns=True,
+    description="one row per (customer, as_of) with point-in-time features; extra columns are features",
+)
+
+RECOMMENDATIONS = Contract(
+    "recommendations",
+    _s(
+        _req("customer_id", pa.string()),
+        _req("as_of", pa.date32()),
+        _req("rank", pa.int16()),
+        _req("product_id", pa.string()),
+        _req("score", pa.float64()),
+        _req("reasons", pa.list_(pa.string())),
+        _opt("evidence_ids", pa.list_(pa.string())),
+        _req("model_version", pa.string()),
+    ),
+    key=("customer_id", "as_of", "rank"),
+    description="top-k products per customer with Korean reasons and evidence ids",
+)
+
+CONTRACTS: dict[str, Contract] = {
+    c.name: c
+    for c in (
+        CUSTOMERS,
+        PRODUCTS,
+        HOLDINGS,
+        TRANSACTIONS,
+        WEB_EVENTS,
+        CALLS,
+        TRANSCRIPTS,
+        SIGNALS,
+        FEATURE_SNAPSHOT,
+        RECOMMENDATIONS,
+    )
+}
+
+
+def contract(name: str) -> Contract:
+    """The contract named `name`, or a SchemaError listing the known tables."""
+    try:
+        return CONTRACTS[name]
+    except KeyError:
+        raise SchemaError(
+            f"unknown table {name!r}", hint=f"known tables: {', '.join(CONTRACTS)}"
+        ) from None
+
+
+def conform(table: pa.Table, spec: Contract, source: str = "table") -> pa.Table:
+    """Check `table` against `spec`; return it cast to the contract (column order, types).
+
+    Raises SchemaError naming `source` and the column when a column is missing, cannot be cast,
+    or a required column holds nulls.
+    """
+    missing = [f.name for f in spec.schema if f.name not in table.column_names and not f.nullable]
+    if missing:
+        raise SchemaError(
+            f"{source}: missing required column(s) {missing} for table {spec.name!r}",
+            hint=f"{spec.name} needs: {', '.join(spec.required)}",
+        )
+    columns: list[pa.Array | pa.ChunkedArray] = []
+    fields: list[pa.Field] = []
+    for f in spec.schema:
+        if f.name in table.column_names:
+            col = table.column(f.name)
+            if not col.type.equals(f.type):
+                try:
+                    col = col.cast(f.type)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                    raise SchemaError(
+                        f"{source}: column {f.name!r} has type {col.type}, cannot be read as {f.type} ({exc})"
+                    ) from exc
+            if not f.nullable and col.null_count:
+                raise SchemaError(f"{source}: required column {f.name!r} has {col.null_count} null value(s)")
+        else:
+            col = pa.nulls(table.num_rows, f.type)
+        columns.append(col)
+        fields.append(f)
+    if spec.open_columns:
+        for name in table.column_names:
+            if name not in spec.schema.names:
+                columns.append(table.column(name))
+                fields.append(table.schema.field(name))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+def read_table(path: Path, spec: Contract) -> pa.Table:
+    """Read a Parquet file or folder of Parquet files and conform it to `spec`."""
+    if not path.exists():
+        raise SchemaError(f"{path}: not found (expected table {spec.name!r})")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SchemaError(f"{path}: not a readable Parquet table ({exc})") from exc
+    return conform(table, spec, str(path))

@@ -1,0 +1,1 @@
+"""NLP stage: normalisation, PII masking, tokenising, intents, interests and complaint signals."""

@@ -1,0 +1,1 @@
+"""Recommender stage: training sets, models, evaluation, registry and retraining."""

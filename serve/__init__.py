@@ -1,0 +1,1 @@
+"""Staff service: HTTP API and console."""
