@@ -184,7 +184,9 @@ def validate_file(path: Path, spec: Contract, mapping: ColumnMapping | None = No
             text = f"NULLIF(TRIM(CAST({expr} AS VARCHAR)), '')"
             selects.append(f"TRY_CAST({text} AS {_sql_type(f.type)}) AS {q}")
             selects.append(f"{text} AS {raw_q}")
-            kind = "date/time" if f.type.equals(TS) or pa.types.is_date(f.type) else str(f.type)
+            kind = ("date/time" if f.type.equals(TS) or pa.types.is_date(f.type)
+                    else "number" if pa.types.is_floating(f.type)
+                    else "whole number" if pa.types.is_integer(f.type) else str(f.type))
             checks.append(f"CASE WHEN {raw_q} IS NOT NULL AND {q} IS NULL THEN "
                           f"'bad {f.name}: ''' || {raw_q} || ''' is not a valid {kind}' END")
             if not f.nullable:

@@ -1,0 +1,113 @@
+"""The `cdna` command line: one command per stage, plus `demo` that runs them all on a synthetic bank."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from cdna import __version__
+from cdna.console import Output, setup_logging
+from cdna.errors import CdnaError
+from cdna.state import State
+
+__all__ = ["app", "main"]
+
+HELP = """Customer DNA — turn what bank customers [bold]say and write[/] into explained product recommendations.
+
+Stages run in this order, each reading the previous stage's tables in the lake (--lake DIR or CDNA_LAKE):
+
+  [bold]world[/] → [bold]transcribe[/] → [bold]mine[/] → [bold]features[/] → [bold]train / retrain[/] → [bold]recommend[/] → [bold]serve[/]
+
+Start with [bold]cdna demo[/]: it builds a small synthetic Korean bank and runs every stage end to end.
+
+Exit codes: 0 ok · 2 usage or configuration error · 3 partial failure (some inputs rejected) · 1 crash.
+"""
+
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"cdna {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", "-c", envvar="CDNA_CONFIG",
+                                                 help="YAML file overriding configs/default.yaml.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or chatter.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout (for batch use).")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Global options go before the command: `cdna --json evaluate --lake L`."""
+    st = State(config_path=config, quiet=quiet, json=json_, debug=debug)
+    ctx.obj = st
+    setup_logging("INFO", quiet or json_)
+
+
+def _register() -> None:
+    from cdna import cmd_features, cmd_ingest, cmd_nlp, cmd_recommend, cmd_serve, cmd_transcribe, demo
+
+    cmd_ingest.register(app)
+    cmd_transcribe.register(app)
+    cmd_nlp.register(app)
+    cmd_features.register(app)
+    cmd_recommend.register(app)
+    cmd_serve.register(app)
+    demo.register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cdna` console script; returns the process exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    out = Output()
+    try:
+        result = app(args=args, prog_name="cdna", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        out.error("aborted")
+        code = 130
+    except click.ClickException as exc:
+        exc.show()
+        code = 2
+    except CdnaError as exc:
+        out.error(str(exc))
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence turns crashes into exit 1
+        if debug:
+            logging.exception("unexpected error")
+        out.error(f"unexpected {type(exc).__name__}: {exc}\n  → rerun with --debug for the traceback, "
+                  "and report it with the command line you used")
+        code = 1
+    if __name__ == "__main__":
+        sys.exit(code)
+    return code
+
+
+def _console_main() -> None:
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Terminal output: logs and progress on stderr, results on stdout, `--quiet` and `--json` modes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+__all__ = ["Output", "setup_logging"]
+
+
+def setup_logging(level: str, quiet: bool) -> None:
+    """Readable logs on stderr (ids and counts only — never transcript or memo text)."""
+    logging.basicConfig(
+        level=logging.WARNING if quiet else getattr(logging, level),
+        format="%(message)s",
+        datefmt="%H:%M:%S",
+        handlers=[RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)],
+        force=True,
+    )
+    for noisy in ("faster_whisper", "ray", "urllib3", "mlflow", "alembic", "httpx", "numba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@dataclass
+class Output:
+    """Where a command prints: `err` for people (progress, tables), `out` for results (JSON in --json mode).
+
+    Attributes:
+        quiet: no progress bars or chatter; results and errors only.
+        json: print results as one JSON document on stdout.
+    """
+
+    quiet: bool = False
+    json: bool = False
+
+    def __post_init__(self) -> None:
+        self.err = Console(stderr=True, quiet=self.quiet and not self.json)
+        self.out = Console(soft_wrap=True, highlight=False)
+
+    def say(self, message: Any) -> None:
+        """A line for people (suppressed by --quiet and --json)."""
+        if not self.quiet and not self.json:
+            self.err.print(message)
+
+    def result(self, data: dict[str, Any], human: Any = None) -> None:
+        """The command's result: JSON with --json, else the human rendering (or the dict)."""
+        if self.json:
+            print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        elif human is not None:
+            self.out.print(human)
+        else:
+            for key, value in data.items():
+                self.out.print(f"{key}: {value}")
+
+    def error(self, message: str) -> None:
+        """An error for people, always shown (stderr)."""
+        Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+
+    @contextmanager
+    def progress(self, description: str, total: float | None, unit: str = "") -> Iterator[Any]:
+        """A progress bar on stderr; yields `advance(n=1, **fields)`."""
+        if self.quiet or self.json:
+            yield lambda *a, **k: None
+            return
+        columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn(unit), TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
+        with Progress(*columns, console=self.err, transient=False) as prog:
+            task = prog.add_task(description, total=total, info="")
+
+            def advance(n: float = 1, info: str | None = None, completed: float | None = None) -> None:
+                if completed is not None:
+                    prog.update(task, completed=completed)
+                else:
+                    prog.advance(task, n)
+                if info is not None:
+                    prog.update(task, info=info)
+
+            yield advance
+
+
+def dump(data: Any) -> str:
+    """Compact JSON for logs."""
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def _isatty() -> bool:
+    return sys.stderr.isatty()

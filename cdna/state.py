@@ -1,0 +1,66 @@
+"""Per-invocation CLI state: the parsed config and output mode (created once in the root callback)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+from cdna.config import Config, load_config
+from cdna.console import Output
+from cdna.errors import CdnaError
+from cdna.lake import Lake
+
+__all__ = ["State", "exit_for", "state"]
+
+
+@dataclass
+class State:
+    """Options given before the command (`cdna --config F --quiet …`) and the config they load."""
+
+    config_path: Path | None = None
+    quiet: bool = False
+    json: bool = False
+    debug: bool = False
+    _config: Config | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        """The configuration, loaded on first use."""
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def output(self) -> Output:
+        return Output(quiet=self.quiet, json=self.json)
+
+    def lake(self, lake: Path | None, create: bool = False) -> Lake:
+        """The lake from --lake, else CDNA_LAKE / config `lake`."""
+        return Lake.at(lake if lake is not None else self.config.lake, create=create)
+
+
+def state(ctx: typer.Context) -> State:
+    """The State of this invocation."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):
+        obj = State()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def exit_for(failures: int) -> None:
+    """Exit 3 when some inputs failed (partial success)."""
+    if failures:
+        raise typer.Exit(code=3)
+
+
+def not_built(command: str, issue: int) -> CdnaError:
+    """The error for a stage command whose stage has not landed yet."""
+    err = CdnaError(
+        f"`cdna {command}` is not available in this version yet (tracked in issue #{issue})",
+        hint="see README for the stages that exist; `cdna demo` runs all of them",
+    )
+    err.exit_code = 2  # type: ignore[misc]
+    return err
