@@ -25,14 +25,30 @@ BUDGET_GB = 4.0
 
 def main() -> None:
     """Run `cdna world` in a child process and print its figures."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", type=Path, default=None, help="lake folder (default: a temporary one, removed)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="lake folder (default: a temporary one, removed)"
+    )
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="cdna-world-bench-")) / "lake"
-    cmd = [sys.executable, "-m", "cdna", "--quiet", "--json", "world", "--customers", str(args.customers),
-           "--seed", str(args.seed), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "cdna",
+        "--quiet",
+        "--json",
+        "world",
+        "--customers",
+        str(args.customers),
+        "--seed",
+        str(args.seed),
+        "--out",
+        str(out),
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
@@ -50,7 +66,9 @@ def main() -> None:
     print(f"holdings events      {counts['holdings']:>14,}")
     print(f"calls                {counts['calls']:>14,}  ({counts['transcripts']:,} transcript segments)")
     print(f"wall time            {wall:>14.1f} s   ({counts['transactions'] / wall:,.0f} transactions/s)")
-    print(f"peak memory (RSS)    {peak_gb:>14.2f} GB  (budget {BUDGET_GB} GB: ratio {peak_gb / BUDGET_GB:.2f})")
+    print(
+        f"peak memory (RSS)    {peak_gb:>14.2f} GB  (budget {BUDGET_GB} GB: ratio {peak_gb / BUDGET_GB:.2f})"
+    )
     print(f"lake size on disk    {size:>14.2f} GB")
     if args.out is None:
         shutil.rmtree(out.parent, ignore_errors=True)

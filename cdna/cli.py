@@ -47,13 +47,20 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option("--config", "-c", envvar="CDNA_CONFIG",
-                                                 help="YAML file overriding configs/default.yaml.")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", envvar="CDNA_CONFIG", help="YAML file overriding configs/default.yaml."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or chatter.")] = False,
-    json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout (for batch use).")] = False,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON on stdout (for batch use).")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Global options go before the command: `cdna --json evaluate --lake L`."""
     st = State(config_path=config, quiet=quiet, json=json_, debug=debug)
@@ -101,8 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence turns crashes into exit 1
         if debug:
             logging.exception("unexpected error")
-        out.error(f"unexpected {type(exc).__name__}: {exc}\n  → rerun with --debug for the traceback, "
-                  "and report it with the command line you used")
+        out.error(
+            f"unexpected {type(exc).__name__}: {exc}\n  → rerun with --debug for the traceback, "
+            "and report it with the command line you used"
+        )
         code = 1
     if __name__ == "__main__":
         sys.exit(code)

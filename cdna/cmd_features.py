@@ -2,17 +2,313 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+from rich.table import Table
 
-from cdna.state import not_built
+from cdna.errors import ConfigError
+from cdna.state import state
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from cdna.config import Config
+    from cdna.demo import DemoContext
+    from features.snapshot import FeatureSet
+
+__all__ = ["demo_step", "features_app", "register", "show_table"]
+
+features_app = typer.Typer(
+    help="Point-in-time customer DNA: snapshots, training sets, segments, offline and online stores.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder (default: CDNA_LAKE / config).")]
+
+
+def _feature_set(config: Config) -> FeatureSet:
+    from cdna.config import load_intents, load_memo_categories, load_products
+    from features.snapshot import FeatureSet
+
+    return FeatureSet(config.features, load_products(), load_intents(), load_memo_categories(), config.timezone)
+
+
+def _day(value: str | None, option: str = "--as-of") -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} {value!r} is not a date", hint="use YYYY-MM-DD (a Korea-time calendar day)") from None
+
+
+def _skips(o: Any, lineage: dict[str, Any]) -> None:
+    for table, skipped in (lineage.get("skipped") or {}).items():
+        text = ", ".join(f"{n:,} {reason.replace('_', ' ')}" for reason, n in skipped.items())
+        o.error(f"{table}: skipped rows ({text}) — recorded in the lineage")
+    for table, note in (lineage.get("notes") or {}).items():
+        o.say(f"[dim]{table}: {note}[/]")
+
+
+@features_app.command("snapshot")
+def snapshot_cmd(
+    ctx: typer.Context,
+    as_of: Annotated[str, typer.Option("--as-of", help="Korea-time day; events up to 23:59:59.999999 count.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write (+ FILE.lineage.json).")],
+    lake: LakeOpt = None,
+) -> None:
+    """One row per customer with every feature as of the end of a day, computed only from earlier events.
+
+    Example: [bold]cdna features snapshot --lake ./lake --as-of 2025-06-30 --out snap.parquet[/]
+    """
+    from cdna.lake import RunRecord
+    from features.snapshot import snapshot
+
+    st = state(ctx)
+    o = st.output
+    lk = st.lake(lake)
+    fs = _feature_set(st.config)
+    day = _day(as_of)
+    assert day is not None
+    res = snapshot(fs, lk.root, day, out)
+    run = RunRecord("features-snapshot", inputs=[i["path"] for i in res.lineage["inputs"]], outputs=[str(out)])
+    run.counts = {"rows": res.rows, "features": len(res.columns)}
+    run.extra = {"views": res.lineage["views"], "skipped": res.lineage["skipped"], "as_of": as_of}
+    run.finish(lk)
+    _skips(o, res.lineage)
+    o.result({"path": str(out), "rows": res.rows, "features": len(res.columns), "as_of": as_of,
+              "views": res.lineage["views"], "skipped": res.lineage["skipped"], "wall_s": round(res.wall_s, 2)},
+             f"{res.rows:,} customers × {len(res.columns)} features as of {as_of} → {out} ({res.wall_s:.1f} s)")
+
+
+@features_app.command("training-set")
+def training_set_cmd(
+    ctx: typer.Context,
+    entities: Annotated[Path, typer.Option("--entities", help="Parquet/CSV with customer_id, as_of (many dates per customer).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write, rows in the entities' order.")],
+    lake: LakeOpt = None,
+) -> None:
+    """Point-in-time features for many (customer_id, as_of) rows in one DuckDB query plan.
+
+    Example: [bold]cdna features training-set --lake ./lake --entities labels.parquet --out train.parquet[/]
+    """
+    from features.snapshot import training_set
+
+    st = state(ctx)
+    o = st.output
+    lk = st.lake(lake)
+    res = training_set(_feature_set(st.config), lk.root, entities, out)
+    _skips(o, res.lineage)
+    o.result({"path": str(out), "rows": res.rows, "features": len(res.columns), "wall_s": round(res.wall_s, 2)},
+             f"{res.rows:,} rows × {len(res.columns)} features → {out} ({res.wall_s:.1f} s)")
+
+
+@features_app.command("sql")
+def sql_cmd(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="DuckDB SQL over snapshots, <view> tables, raw_<table>, signals.")],
+    lake: LakeOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the full result to Parquet or CSV.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to print.")] = 50,
+) -> None:
+    """Query the offline store directly with DuckDB (for analysts).
+
+    Example: [bold]cdna features sql "SELECT segment_name, count(*) FROM segments GROUP BY 1" --lake ./lake[/]
+    """
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from features.store import query as run_sql
+
+    st = state(ctx)
+    o = st.output
+    lk = st.lake(lake)
+    table = run_sql(lk, _query_arg(query), None if out else limit)
+    if out is not None:
+        if out.suffix.lower() == ".csv":
+            pcsv.write_csv(table, out)
+        else:
+            pq.write_table(table, out)
+    rows = table.slice(0, limit).to_pylist()
+    human = Table(show_edge=False)
+    for c in table.column_names:
+        human.add_column(c)
+    for r in rows:
+        human.add_row(*["" if v is None else str(v) for v in r.values()])
+    o.result({"rows": rows, "columns": table.column_names, "total_rows": table.num_rows}, human)
+
+
+def _query_arg(text: str) -> str:
+    """The SQL text (kept separate so an empty query gets a clear error)."""
+    if not text.strip():
+        raise ConfigError("empty SQL query", hint='e.g. cdna features sql "SELECT count(*) FROM snapshots"')
+    return text
+
+
+@features_app.command("segments")
+def segments_cmd(
+    ctx: typer.Context,
+    report: Annotated[Path, typer.Option("--report", help="Folder for segments.html and segments.csv.")],
+    lake: LakeOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Day to segment at (default: last transaction day).")] = None,
+) -> None:
+    """RFM K-means segmentation (k by silhouette, elbow reported) with an HTML report of plots.
+
+    Example: [bold]cdna features segments --lake ./lake --report ./report[/]
+    """
+    from features.report import write_report
+    from features.snapshot import snapshot
+    from features.store import latest_event_day, segment_snapshot
+
+    st = state(ctx)
+    o = st.output
+    lk = st.lake(lake)
+    fs = _feature_set(st.config)
+    day = _day(as_of) or latest_event_day(fs, lk)
+    report.mkdir(parents=True, exist_ok=True)
+    snap = snapshot(fs, lk.root, day, report / f"snapshot-{day}.parquet")
+    _skips(o, snap.lineage)
+    df, seg = segment_snapshot(fs, snap.path)
+    notes = [f"as of {day} (Korea time), {snap.rows:,} customers, lake {lk.root}",
+             f"feature view versions: {snap.lineage['views']}",
+             f"spend categories: {snap.lineage['notes'].get('transactions', '')}"]
+    path = write_report(df, seg, report, f"Customer DNA — RFM segments as of {day}", notes)
+    human = Table(title=f"k = {seg.k_} (silhouette), elbow at k = {seg.elbow_k_}", show_edge=False)
+    for c in ("segment", "name", "customers", "share", "recency_median", "frequency_median", "monetary_median"):
+        human.add_column(c, justify="left" if c == "name" else "right")
+    for r in seg.profile_.itertuples():
+        human.add_row(str(r.segment), r.name, f"{r.customers:,}", f"{r.share:.1%}", f"{r.recency_median:,.0f}",
+                      f"{r.frequency_median:,.0f}", f"{r.monetary_median:,.0f}")
+    o.result({"report": str(path), "k": seg.k_, "elbow_k": seg.elbow_k_, "silhouette": seg.silhouette_,
+              "inertia": seg.inertia_, "segments": seg.profile_.to_dict(orient="records")}, human)
+    o.say(f"report → {path}")
+
+
+@features_app.command("materialize")
+def materialize_cmd(
+    ctx: typer.Context,
+    lake: LakeOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Day to materialise (default: last transaction day).")] = None,
+) -> None:
+    """Write the offline store (LAKE/features/<view>/date=D) and swap in the online store (LAKE/online/).
+
+    Example: [bold]cdna features materialize --lake ./lake --as-of 2025-06-30[/]
+    """
+    from cdna.lake import RunRecord, partition_lock
+    from features.store import latest_event_day, materialize
+
+    st = state(ctx)
+    o = st.output
+    lk = st.lake(lake)
+    fs = _feature_set(st.config)
+    day = _day(as_of) or latest_event_day(fs, lk)
+    with partition_lock(lk, f"features/date={day}"):
+        res = materialize(fs, lk, day)
+    run = RunRecord("features-materialize", inputs=[i["path"] for i in res.snapshot.lineage["inputs"]],
+                    outputs=[str(p) for p in [res.snapshot.path, *res.view_files.values(), res.online_path] if p])
+    run.counts = {"rows": res.snapshot.rows, "features": len(res.snapshot.columns), "online_rows": res.online_rows}
+    run.extra = {"as_of": str(day), "views": res.snapshot.lineage["views"], "skipped": res.snapshot.lineage["skipped"]}
+    run.finish(lk)
+    _skips(o, res.snapshot.lineage)
+    seg = res.segmentation
+    o.result({"as_of": str(day), "snapshot": str(res.snapshot.path), "rows": res.snapshot.rows,
+              "views": {k: str(v) for k, v in res.view_files.items()}, "online": str(res.online_path),
+              "online_rows": res.online_rows, "segments_k": seg.k_ if seg else None},
+             f"{res.snapshot.rows:,} customers as of {day}: offline store {len(res.view_files)} views, "
+             f"online store {res.online_rows:,} vectors → {res.online_path}")
+
+
+def show_table(fs: FeatureSet, vector: dict[str, Any], customer_id: str, all_values: bool = False) -> Table:
+    """One customer's DNA as a rich table grouped by view (zero/false/empty values hidden unless all_values)."""
+    from features.definitions import derived_features
+
+    table = Table(title=f"Customer DNA — {customer_id} (as of {vector.get('as_of')})", show_edge=False,
+                  title_justify="left")
+    table.add_column("view")
+    table.add_column("feature")
+    table.add_column("value", justify="right")
+    table.add_column("meaning", style="dim")
+    groups = [(f"{v.korean_name or v.name}", [(f.name, f.description) for f in v.features]) for v in fs.views]
+    groups.append(("파생 (derived)", [(d.name, d.description) for d in derived_features(fs.catalog)]))
+    groups.append(("세그먼트", [("segment_id", "RFM segment (0 = most valuable)"), ("segment_name", "segment name")]))
+    for title, feats in groups:
+        first = True
+        for name, desc in feats:
+            if name not in vector:
+                continue
+            v = vector[name]
+            if not all_values and (v is None or v is False or v == 0):
+                continue
+            text = f"{v:,.3f}" if isinstance(v, float) else (f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v))
+            table.add_row(title if first else "", name, text, desc)
+            first = False
+    return table
+
+
+@features_app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    customer_id: Annotated[str, typer.Argument(help="Customer id, e.g. C0000001.")],
+    lake: LakeOpt = None,
+    all_values: Annotated[bool, typer.Option("--all", help="Also show zero, false and empty features.")] = False,
+) -> None:
+    """One customer's DNA as a readable table (from the online store, else the latest snapshot).
+
+    Example: [bold]cdna features show C0000001 --lake ./lake[/]
+    """
+    import duckdb
+
+    from cdna.errors import UnknownCustomerError
+    from features.online import SqliteOnlineStore
+    from features.store import latest_snapshot, online_path
+
+    st = state(ctx)
+    o = st.output
+    lk = st.lake(lake)
+    fs = _feature_set(st.config)
+    path = online_path(lk)
+    if path.exists():
+        store = SqliteOnlineStore(path)
+        vector = store.get(customer_id)
+        store.close()
+    else:
+        snap = latest_snapshot(lk)
+        rows = duckdb.connect().execute(f"SELECT * FROM read_parquet('{snap}', hive_partitioning = false) WHERE customer_id = ?",
+                                        [customer_id]).to_arrow_table().to_pylist()
+        if not rows:
+            raise UnknownCustomerError(f"customer {customer_id!r} is not in {snap}", hint="check the id")
+        vector = {k: (str(v) if isinstance(v, date) else v) for k, v in rows[0].items()}
+    o.result({"customer_id": customer_id, **vector}, show_table(fs, vector, customer_id, all_values))
+
+
+def demo_step(d: DemoContext) -> None:
+    """Demo: materialise the feature store on the demo bank and print one customer's DNA."""
+    import duckdb
+
+    from features.online import SqliteOnlineStore
+    from features.store import latest_event_day, materialize
+
+    fs = _feature_set(state(d.ctx).config)
+    day = latest_event_day(fs, d.lake)
+    res = materialize(fs, d.lake, day)
+    assert res.online_path is not None
+    # show a customer with a full DNA: many products and recent activity
+    cid = duckdb.connect().execute(
+        f"SELECT customer_id FROM read_parquet('{res.snapshot.path}', hive_partitioning = false) "
+        "ORDER BY product_count DESC, txn_count_90d DESC, customer_id LIMIT 1").fetchall()[0][0]
+    store = SqliteOnlineStore(res.online_path)
+    try:
+        vector = store.get(cid)
+    finally:
+        store.close()
+    d.out.say(show_table(fs, vector, cid))
+    seg = res.segmentation
+    d.notes.append(("feature store", f"{res.snapshot.rows:,} customers × {len(res.snapshot.columns)} features as of "
+                                     f"{day}; {seg.k_ if seg else 0} RFM segments; online store → {res.online_path}"))
 
 
 def register(app: typer.Typer) -> None:
     """Add the feature-store commands to the CLI."""
-
-    @app.command(rich_help_panel="Stages", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-    def features() -> None:
-        """Point-in-time snapshots, training sets, segments and the online store (not built yet)."""
-        raise not_built("features", 5)
+    app.add_typer(features_app, name="features", rich_help_panel="Stages")

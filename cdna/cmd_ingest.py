@@ -14,31 +14,55 @@ from cdna.state import state
 __all__ = ["register", "run_world"]
 
 
-def run_world(ctx: typer.Context, out: Path, customers: int | None = None, seed: int | None = None,
-              audio: bool = False, end_date: date | None = None, months: int | None = None):
+def run_world(
+    ctx: typer.Context,
+    out: Path,
+    customers: int | None = None,
+    seed: int | None = None,
+    audio: bool = False,
+    end_date: date | None = None,
+    months: int | None = None,
+):
     """Generate a bank into `out` with progress; returns the WorldSummary."""
     from cdna.config import load_intents, load_products
     from cdna.lake import Lake
-    from ingest.world.audio import espeak_available, prerendered_calls, render_call
     from ingest.world.generator import WorldOptions, write_world
 
     st = state(ctx)
     cfg = st.config.world
-    updates = {k: v for k, v in {"customers": customers, "seed": seed, "end_date": end_date,
-                                 "months": months}.items() if v is not None}
+    updates = {
+        k: v
+        for k, v in {"customers": customers, "seed": seed, "end_date": end_date, "months": months}.items()
+        if v is not None
+    }
     cfg = cfg.model_copy(update=updates)
     o = st.output
     lake = Lake.at(out, create=True)
     prerendered = None
-    if audio and not espeak_available():
-        o.say("[yellow]espeak-ng is not installed:[/] using the shipped pre-rendered call recordings instead "
-              "(install espeak-ng to render every selected call from its script)")
-        prerendered = prerendered_calls()
+    render = None
+    if audio:
+        from ingest.world.audio import espeak_available, prerendered_calls, render_call
+
+        render = render_call
+        if not espeak_available():
+            o.say(
+                "[yellow]espeak-ng is not installed:[/] using the shipped pre-rendered call recordings "
+                "instead (install espeak-ng to render every selected call from its script)"
+            )
+            prerendered = prerendered_calls()
     n_chunks = -(-cfg.customers // cfg.chunk_customers)
     with o.progress("generating bank", n_chunks, "chunks") as advance:
-        summary = write_world(WorldOptions(cfg, audio=audio), load_products(), load_intents(), lake,
-                              progress=lambda done, total: advance(1, info=f"{min(done * cfg.chunk_customers, cfg.customers):,} customers"),
-                              render=render_call, prerendered=prerendered)
+        summary = write_world(
+            WorldOptions(cfg, audio=audio),
+            load_products(),
+            load_intents(),
+            lake,
+            progress=lambda done, total: advance(
+                1, info=f"{min(done * cfg.chunk_customers, cfg.customers):,} customers"
+            ),
+            render=render,
+            prerendered=prerendered,
+        )
     return summary
 
 
@@ -48,12 +72,24 @@ def register(app: typer.Typer) -> None:
     @app.command(rich_help_panel="Stages")
     def world(
         ctx: typer.Context,
-        out: Annotated[Path, typer.Option("--out", "-o", help="Lake folder to write (created; raw tables are replaced).")],
-        customers: Annotated[int | None, typer.Option(help="Number of customers (default from config: 2000).")] = None,
-        seed: Annotated[int | None, typer.Option(help="Random seed; the same seed gives byte-identical tables.")] = None,
-        audio: Annotated[bool, typer.Option("--audio", help="Render the latest calls as stereo 8 kHz WAV (espeak-ng).")] = False,
-        end_date: Annotated[str | None, typer.Option(help="Last day of history, YYYY-MM-DD (Korea time).")] = None,
-        months: Annotated[int | None, typer.Option(help="Months of history (at least 12 recommended).")] = None,
+        out: Annotated[
+            Path, typer.Option("--out", "-o", help="Lake folder to write (created; raw tables are replaced).")
+        ],
+        customers: Annotated[
+            int | None, typer.Option(help="Number of customers (default from config: 2000).")
+        ] = None,
+        seed: Annotated[
+            int | None, typer.Option(help="Random seed; the same seed gives byte-identical tables.")
+        ] = None,
+        audio: Annotated[
+            bool, typer.Option("--audio", help="Render the latest calls as stereo 8 kHz WAV (espeak-ng).")
+        ] = False,
+        end_date: Annotated[
+            str | None, typer.Option(help="Last day of history, YYYY-MM-DD (Korea time).")
+        ] = None,
+        months: Annotated[
+            int | None, typer.Option(help="Months of history (at least 12 recommended).")
+        ] = None,
     ) -> None:
         """Generate a synthetic Korean retail bank: customers, holdings, transactions, web events, calls.
 
@@ -70,20 +106,48 @@ def register(app: typer.Typer) -> None:
         table.add_column("rows", justify="right")
         for name, n in summary.counts.items():
             table.add_row(name, f"{n:,}")
-        o.result({"lake": str(summary.lake), "counts": summary.counts, "audio_source": summary.audio_source,
-                  "wall_s": summary.wall_s, "peak_rss_mb": round(summary.peak_rss_mb, 1),
-                  "run_record": str(summary.run_record)}, table)
-        o.say(f"done in {summary.wall_s:.1f} s, peak memory {summary.peak_rss_mb:,.0f} MB; "
-              f"audio: {summary.audio_source}; run record: {summary.run_record}")
+        o.result(
+            {
+                "lake": str(summary.lake),
+                "counts": summary.counts,
+                "audio_source": summary.audio_source,
+                "wall_s": summary.wall_s,
+                "peak_rss_mb": round(summary.peak_rss_mb, 1),
+                "run_record": str(summary.run_record),
+            },
+            table,
+        )
+        o.say(
+            f"done in {summary.wall_s:.1f} s, peak memory {summary.peak_rss_mb:,.0f} MB; "
+            f"audio: {summary.audio_source}; run record: {summary.run_record}"
+        )
 
     def validate(
         ctx: typer.Context,
-        table: Annotated[str, typer.Argument(help="Contract to validate against: customers, holdings, transactions, web_events, calls …")],
+        table: Annotated[
+            str,
+            typer.Argument(
+                help="Contract to validate against: customers, holdings, transactions, web_events, calls …"
+            ),
+        ],
         file: Annotated[Path, typer.Argument(help="CSV/TSV or Parquet file (or folder of Parquet files).")],
-        lake: Annotated[Path | None, typer.Option(help="Write valid rows to LAKE/raw/TABLE/ and rejects to LAKE/_rejects/.")] = None,
-        out: Annotated[Path | None, typer.Option(help="Or write valid rows + rejects into this folder instead.")] = None,
-        mapping: Annotated[str | None, typer.Option("--mapping", "-m", help="Named column map from configs (e.g. online_retail) or a YAML file.")] = None,
-        map_: Annotated[list[str] | None, typer.Option("--map", help="One column mapping TARGET=SOURCE_OR_SQL (repeatable).")] = None,
+        lake: Annotated[
+            Path | None,
+            typer.Option(help="Write valid rows to LAKE/raw/TABLE/ and rejects to LAKE/_rejects/."),
+        ] = None,
+        out: Annotated[
+            Path | None, typer.Option(help="Or write valid rows + rejects into this folder instead.")
+        ] = None,
+        mapping: Annotated[
+            str | None,
+            typer.Option(
+                "--mapping", "-m", help="Named column map from configs (e.g. online_retail) or a YAML file."
+            ),
+        ] = None,
+        map_: Annotated[
+            list[str] | None,
+            typer.Option("--map", help="One column mapping TARGET=SOURCE_OR_SQL (repeatable)."),
+        ] = None,
     ) -> None:
         """Validate a CSV or Parquet file against a table contract; split valid rows from rejects.
 
@@ -92,7 +156,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna validate transactions ../shared/data/online_retail_sample.csv -m online_retail --out imported/[/]
         """
-        from cdna.lake import Lake, RunRecord, atomic_write_parquet, atomic_write_text
+        from cdna.lake import RunRecord, atomic_write_parquet, atomic_write_text
         from ingest.importer import load_mapping, rejects_csv
         from ingest.schemas import contract
         from ingest.validate import validate_file
@@ -119,18 +183,33 @@ def register(app: typer.Typer) -> None:
         if run_lake is not None:
             run = RunRecord("validate", inputs=[str(file)], outputs=[str(valid_path)])
             run.counts = {"valid": result.valid.num_rows, "rejected": result.n_rejected}
-            for line, reason in zip(result.rejects.column("line").to_pylist(),
-                                    result.rejects.column("reason").to_pylist(), strict=True):
+            for line, reason in zip(
+                result.rejects.column("line").to_pylist(),
+                result.rejects.column("reason").to_pylist(),
+                strict=True,
+            ):
                 run.fail(f"{file}:{line}", reason)
             run.finish(run_lake)
-        o.result({"file": str(file), "table": table, "valid_rows": result.valid.num_rows,
-                  "rejected_rows": result.n_rejected, "valid_path": str(valid_path),
-                  "rejects_path": str(rejects_path) if result.n_rejected else None},
-                 f"{file}: {result.valid.num_rows:,} valid rows → {valid_path}")
+        o.result(
+            {
+                "file": str(file),
+                "table": table,
+                "valid_rows": result.valid.num_rows,
+                "rejected_rows": result.n_rejected,
+                "valid_path": str(valid_path),
+                "rejects_path": str(rejects_path) if result.n_rejected else None,
+            },
+            f"{file}: {result.valid.num_rows:,} valid rows → {valid_path}",
+        )
         if result.n_rejected:
             o.error(f"{result.n_rejected:,} row(s) rejected → {rejects_path}")
-            for line, reason in list(zip(result.rejects.column("line").to_pylist(),
-                                         result.rejects.column("reason").to_pylist(), strict=True))[:10]:
+            for line, reason in list(
+                zip(
+                    result.rejects.column("line").to_pylist(),
+                    result.rejects.column("reason").to_pylist(),
+                    strict=True,
+                )
+            )[:10]:
                 o.err.print(f"  line {line}: {reason}", highlight=False)
             if result.n_rejected > 10:
                 o.err.print(f"  … and {result.n_rejected - 10:,} more in {rejects_path}")

@@ -57,6 +57,7 @@ class WorldConfig(_Model):
         calls_per_customer: mean calls per customer over the history.
         audio_calls: calls rendered to audio with --audio.
         chunk_customers: customers per vectorised chunk (part of determinism).
+        workers: processes generating chunks in parallel (does not change the output).
     """
 
     customers: int = Field(2000, ge=1)
@@ -67,7 +68,8 @@ class WorldConfig(_Model):
     txn_per_month: float = Field(4.5, gt=0)
     calls_per_customer: float = Field(0.9, ge=0)
     audio_calls: int = Field(6, ge=0)
-    chunk_customers: int = Field(50000, ge=100)
+    chunk_customers: int = Field(20000, ge=100)
+    workers: int = Field(2, ge=1)
 
 
 class IngestConfig(_Model):
@@ -99,7 +101,7 @@ class AsrConfig(_Model):
     log_prob_threshold: float = -1.0
     hotwords: list[str] = Field(default_factory=list)
     channel_roles: list[Literal["agent", "customer", "unknown"]] = Field(
-        default_factory=lambda: ["agent", "customer"]
+        default_factory=lambda: ["agent", "customer"]  # type: ignore[arg-type]
     )
     max_duration_s: float = Field(3600, gt=0)
     engine: Literal["local", "ray"] = "local"
@@ -120,33 +122,104 @@ class NlpConfig(_Model):
 
 
 class FeaturesConfig(_Model):
-    """Feature store options."""
+    """Feature store options (see features/).
+
+    Attributes:
+        ttl_days: events older than this before the as-of are ignored (transactions, signals, calls).
+        web_ttl_days: the same for web/app events.
+        decay_half_life_days: half-life of the exponential time decay of counts and scores.
+        segments_k_min / segments_k_max: K-means k range searched by silhouette and elbow.
+        silhouette_sample: rows sampled to score the silhouette on large banks.
+        spend_categories_from: memo categories of spend: NLP memo signals, the config lexicon, or auto.
+        web_page_categories: column id -> page_category value (other values count as `other`).
+        memory_limit: DuckDB memory limit (it spills to disk beyond it).
+        threads: DuckDB threads (null = all cores).
+    """
 
     ttl_days: int = Field(365, ge=1)
+    web_ttl_days: int = Field(180, ge=1)
     decay_half_life_days: float = Field(30, gt=0)
     segments_k_min: int = Field(2, ge=2)
     segments_k_max: int = Field(8, ge=2)
+    silhouette_sample: int = Field(10000, ge=100)
+    spend_categories_from: Literal["auto", "signals", "lexicon"] = "auto"
+    web_page_categories: dict[str, str] = Field(default_factory=dict)
+    memory_limit: str = "4GB"
+    threads: int | None = Field(None, ge=1)
 
 
 class RecommendConfig(_Model):
-    """Recommender options."""
+    """Recommender options (see recommend/).
+
+    Attributes:
+        horizon_days: a label is an open in (as_of, as_of + horizon].
+        k: list length of MAP@k, NDCG@k, Recall@k, HitRate@k and of the served top-k.
+        train_months: monthly as-of dates used for training.
+        holdout_months: later monthly as-of dates held out for evaluation (never random).
+        objective: LightGBM objective (binary with the product as a categorical feature, or lambdarank).
+        n_estimators / learning_rate / num_leaves / min_child_samples: LightGBM parameters.
+        seed: random seed of training.
+        segment_column: snapshot column naming the segment (popularity baseline, per-segment gate).
+        signal_views: feature views derived from calls and memos (left out by structured-only models).
+        primary_metric: metric the retrain gate compares.
+        promote_margin: relative margin the challenger must beat the champion by (0.02 = +2%).
+        segment_tolerance: largest relative drop of the primary metric allowed in any segment.
+        min_segment_positives: segments with fewer holdout positives are not gated (too noisy).
+        tracking_uri: MLflow tracking URI (null = sqlite:///LAKE/mlflow.db).
+        model_name: registered model name.
+        max_model_age_days: `retrain --if-needed` fires when the champion is older.
+        drift_psi_threshold / drift_ks_threshold: per-feature PSI / KS statistic that counts as drift.
+        drift_max_share: share of drifted features that fires a retrain.
+        live_decay_tolerance: retrain when the live hit rate falls this far (relative) below holdout.
+        web_page_products: web page category id -> products it is evidence for.
+    """
 
     horizon_days: int = Field(30, ge=1)
     k: int = Field(5, ge=1)
     train_months: int = Field(8, ge=1)
+    holdout_months: int = Field(2, ge=1)
+    objective: Literal["binary", "lambdarank"] = "binary"
+    n_estimators: int = Field(300, ge=1)
+    learning_rate: float = Field(0.05, gt=0)
+    num_leaves: int = Field(31, ge=2)
+    min_child_samples: int = Field(20, ge=1)
+    seed: int = 7
+    segment_column: str = "age_band"
+    signal_views: list[str] = Field(default_factory=lambda: ["signals"])
     primary_metric: str = "map@5"
     promote_margin: float = 0.0
     segment_tolerance: float = Field(0.10, ge=0)
+    min_segment_positives: int = Field(20, ge=1)
     tracking_uri: str | None = None
+    model_name: str = "cdna-recommender"
+    max_model_age_days: int = Field(30, ge=1)
+    drift_psi_threshold: float = Field(0.2, gt=0)
+    drift_ks_threshold: float = Field(0.2, gt=0, le=1)
+    drift_max_share: float = Field(0.1, ge=0, le=1)
+    live_decay_tolerance: float = Field(0.3, ge=0, le=1)
+    web_page_products: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class ServeConfig(_Model):
-    """Staff service options."""
+    """Staff service options (see serve/).
+
+    Attributes:
+        host / port / workers: where uvicorn listens and how many worker processes it runs.
+        rate_limit_per_minute: sustained requests per API key per minute (token bucket, per worker).
+        rate_limit_burst: bucket size: requests a key may send at once before being limited.
+        reload_interval_s: how often the champion alias, online store and batch scores are polled.
+        max_k: largest `k` a client may ask for.
+        audit: write the hash-chained access log (LAKE/audit/); off only for benchmarks of the floor.
+    """
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     workers: int = Field(1, ge=1)
     rate_limit_per_minute: int = Field(6000, ge=1)
+    rate_limit_burst: int = Field(100, ge=1)
+    reload_interval_s: float = Field(5.0, gt=0)
+    max_k: int = Field(20, ge=1)
+    audit: bool = True
 
 
 class RetentionConfig(_Model):

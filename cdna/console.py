@@ -79,8 +79,16 @@ class Output:
         if self.quiet or self.json:
             yield lambda *a, **k: None
             return
-        columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn(unit), TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
+        columns = [
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(unit),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        ]
         with Progress(*columns, console=self.err, transient=False) as prog:
             task = prog.add_task(description, total=total, info="")
 

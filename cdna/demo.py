@@ -38,9 +38,14 @@ def _step_world(d: DemoContext) -> None:
 
     summary = run_world(d.ctx, d.lake.root, customers=d.customers, audio=d.audio)
     c = summary.counts
-    d.notes.append(("synthetic bank", f"{c['customers']:,} customers, {c['transactions']:,} transactions, "
-                                      f"{c['calls']:,} calls, {c['audio_files']} recordings ({summary.audio_source}) "
-                                      f"→ {d.lake.root / 'raw'}"))
+    d.notes.append(
+        (
+            "synthetic bank",
+            f"{c['customers']:,} customers, {c['transactions']:,} transactions, "
+            f"{c['calls']:,} calls, {c['audio_files']} recordings ({summary.audio_source}) "
+            f"→ {d.lake.root / 'raw'}",
+        )
+    )
 
 
 # Later stages add themselves here, in pipeline order.
@@ -55,9 +60,14 @@ def register(app: typer.Typer) -> None:
     @app.command(rich_help_panel="Start here")
     def demo(
         ctx: typer.Context,
-        out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the demo lake (default: a new ./demo-<time>).")] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", "-o", help="Folder for the demo lake (default: a new ./demo-<time>)."),
+        ] = None,
         customers: Annotated[int, typer.Option(help="Customers in the synthetic bank.")] = 2000,
-        audio: Annotated[bool, typer.Option("--audio/--no-audio", help="Render a few calls as audio and transcribe them.")] = True,
+        audio: Annotated[
+            bool, typer.Option("--audio/--no-audio", help="Render a few calls as audio and transcribe them.")
+        ] = True,
     ) -> None:
         """Build a synthetic Korean bank and run every stage on it, end to end.
 
@@ -86,9 +96,18 @@ def register(app: typer.Typer) -> None:
             table.add_row(name, "", f"{secs:.1f}")
         for key, text in notes.items():
             table.add_row(f"  {key}", text, "")
-        o.result({"lake": str(lake.root), "steps": {n: round(s, 2) for n, s in timings}, "notes": notes,
-                  "failed": d.failed}, table)
-        o.out.print(f"\nOutputs are in [bold]{lake.root}[/]. Use it with any command: "
-                    f"[bold]cdna <command> --lake {lake.root}[/]  (or export CDNA_LAKE={lake.root})")
+        o.result(
+            {
+                "lake": str(lake.root),
+                "steps": {n: round(s, 2) for n, s in timings},
+                "notes": notes,
+                "failed": d.failed,
+            },
+            table,
+        )
+        o.out.print(
+            f"\nOutputs are in [bold]{lake.root}[/]. Use it with any command: "
+            f"[bold]cdna <command> --lake {lake.root}[/]  (or export CDNA_LAKE={lake.root})"
+        )
         if d.failed:
             raise typer.Exit(code=3)

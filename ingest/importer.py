@@ -49,7 +49,11 @@ def rejects_csv(rejects: pa.Table, source: Path) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["file", "line", "reason", "raw"])
-    for line, reason, raw in zip(rejects.column("line").to_pylist(), rejects.column("reason").to_pylist(),
-                                 rejects.column("raw").to_pylist(), strict=True):
+    for line, reason, raw in zip(
+        rejects.column("line").to_pylist(),
+        rejects.column("reason").to_pylist(),
+        rejects.column("raw").to_pylist(),
+        strict=True,
+    ):
         writer.writerow([str(source), line, reason, raw])
     return buf.getvalue()

@@ -273,9 +273,7 @@ def contract(name: str) -> Contract:
     try:
         return CONTRACTS[name]
     except KeyError:
-        raise SchemaError(
-            f"unknown table {name!r}", hint=f"known tables: {', '.join(CONTRACTS)}"
-        ) from None
+        raise SchemaError(f"unknown table {name!r}", hint=f"known tables: {', '.join(CONTRACTS)}") from None
 
 
 def conform(table: pa.Table, spec: Contract, source: str = "table") -> pa.Table:

@@ -83,8 +83,13 @@ def _load_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str],
     """Create view `src` with every column as text plus `_row`; return source columns and format rejects."""
     suffix = "".join(path.suffixes).lower()
     lit = "'" + str(path).replace("'", "''") + "'"
-    empty_rejects = pa.table({"line": pa.array([], pa.int64()), "reason": pa.array([], pa.string()),
-                              "raw": pa.array([], pa.string())})
+    empty_rejects = pa.table(
+        {
+            "line": pa.array([], pa.int64()),
+            "reason": pa.array([], pa.string()),
+            "raw": pa.array([], pa.string()),
+        }
+    )
     if path.is_dir() or suffix.endswith(".parquet"):
         pattern = lit if path.is_file() else "'" + str(path / "**" / "*.parquet").replace("'", "''") + "'"
         try:
@@ -96,7 +101,9 @@ def _load_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str],
         con.execute(f"CREATE VIEW src AS SELECT {casts}, row_number() OVER () AS _row FROM src_typed")
         return cols, empty_rejects
     if not any(suffix.endswith(s) for s in (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")):
-        raise InputError(f"{path}: unsupported file type {suffix or '(none)'}", hint="give a .csv, .tsv or .parquet file")
+        raise InputError(
+            f"{path}: unsupported file type {suffix or '(none)'}", hint="give a .csv, .tsv or .parquet file"
+        )
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty", hint="a CSV needs a header line and rows")
     try:
@@ -126,15 +133,19 @@ def _load_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str],
         if int(line) not in seen:  # DuckDB reports one error per missing column; one reason is enough
             seen[int(line)] = [f"malformed CSV row: {str(etype).lower()} ({msg})"]
         raw_text[int(line)] = csv_line or ""
-    rejects = pa.table({
-        "line": pa.array(list(seen), pa.int64()),
-        "reason": pa.array(["; ".join(v) for v in seen.values()], pa.string()),
-        "raw": pa.array([raw_text[k] for k in seen], pa.string()),
-    })
+    rejects = pa.table(
+        {
+            "line": pa.array(list(seen), pa.int64()),
+            "reason": pa.array(["; ".join(v) for v in seen.values()], pa.string()),
+            "raw": pa.array([raw_text[k] for k in seen], pa.string()),
+        }
+    )
     return cols, rejects
 
 
-def _target_expr(col: str, mapping: ColumnMapping, source_cols: list[str], spec: Contract, path: Path) -> str | None:
+def _target_expr(
+    col: str, mapping: ColumnMapping, source_cols: list[str], spec: Contract, path: Path
+) -> str | None:
     expr = mapping.columns.get(col)
     if expr is None:
         if col in source_cols:
@@ -157,8 +168,9 @@ def _target_expr(col: str, mapping: ColumnMapping, source_cols: list[str], spec:
     return f"({expr})"
 
 
-def validate_file(path: Path, spec: Contract, mapping: ColumnMapping | None = None,
-                  now: datetime | None = None) -> ValidationResult:
+def validate_file(
+    path: Path, spec: Contract, mapping: ColumnMapping | None = None, now: datetime | None = None
+) -> ValidationResult:
     """Read `path`, map its columns onto `spec`, and split rows into valid rows and rejects with reasons."""
     mapping = mapping or ColumnMapping()
     now = now or datetime.now(UTC)
@@ -166,8 +178,10 @@ def validate_file(path: Path, spec: Contract, mapping: ColumnMapping | None = No
         raise InputError(f"{path}: file not found")
     unknown = set(mapping.columns) - set(spec.schema.names)
     if unknown:
-        raise SchemaError(f"column map names {sorted(unknown)}, which table {spec.name!r} does not have",
-                          hint=f"{spec.name} columns: {', '.join(spec.schema.names)}")
+        raise SchemaError(
+            f"column map names {sorted(unknown)}, which table {spec.name!r} does not have",
+            hint=f"{spec.name} columns: {', '.join(spec.schema.names)}",
+        )
     con = duckdb.connect()
     try:
         con.execute(f"SET TimeZone = '{mapping.source_timezone}'")
@@ -184,30 +198,48 @@ def validate_file(path: Path, spec: Contract, mapping: ColumnMapping | None = No
             text = f"NULLIF(TRIM(CAST({expr} AS VARCHAR)), '')"
             selects.append(f"TRY_CAST({text} AS {_sql_type(f.type)}) AS {q}")
             selects.append(f"{text} AS {raw_q}")
-            kind = ("date/time" if f.type.equals(TS) or pa.types.is_date(f.type)
-                    else "number" if pa.types.is_floating(f.type)
-                    else "whole number" if pa.types.is_integer(f.type) else str(f.type))
-            checks.append(f"CASE WHEN {raw_q} IS NOT NULL AND {q} IS NULL THEN "
-                          f"'bad {f.name}: ''' || {raw_q} || ''' is not a valid {kind}' END")
+            kind = (
+                "date/time"
+                if f.type.equals(TS) or pa.types.is_date(f.type)
+                else "number"
+                if pa.types.is_floating(f.type)
+                else "whole number"
+                if pa.types.is_integer(f.type)
+                else str(f.type)
+            )
+            checks.append(
+                f"CASE WHEN {raw_q} IS NOT NULL AND {q} IS NULL THEN "
+                f"'bad {f.name}: ''' || {raw_q} || ''' is not a valid {kind}' END"
+            )
             if not f.nullable:
                 checks.append(f"CASE WHEN {raw_q} IS NULL THEN 'missing {f.name}' END")
         for col, allowed in spec.enums.items():
             values = ", ".join("'" + v + "'" for v in allowed)
-            checks.append(f"CASE WHEN {_quote(col)} IS NOT NULL AND {_quote(col)} NOT IN ({values}) THEN "
-                          f"'bad {col}: ''' || {_quote(col)} || ''' is not one of {', '.join(allowed)}' END")
+            checks.append(
+                f"CASE WHEN {_quote(col)} IS NOT NULL AND {_quote(col)} NOT IN ({values}) THEN "
+                f"'bad {col}: ''' || {_quote(col)} || ''' is not one of {', '.join(allowed)}' END"
+            )
         for col in spec.non_negative:
-            checks.append(f"CASE WHEN {_quote(col)} < 0 THEN 'negative {col}: ' || CAST({_quote(col)} AS VARCHAR) END")
+            checks.append(
+                f"CASE WHEN {_quote(col)} < 0 THEN 'negative {col}: ' || CAST({_quote(col)} AS VARCHAR) END"
+            )
         for f in spec.schema:
             if f.type.equals(TS):
-                checks.append(f"CASE WHEN {_quote(f.name)} > TIMESTAMPTZ '{now.isoformat()}' THEN "
-                              f"'{f.name} in the future: ' || CAST({_quote(f.name)} AS VARCHAR) END")
+                checks.append(
+                    f"CASE WHEN {_quote(f.name)} > TIMESTAMPTZ '{now.isoformat()}' THEN "
+                    f"'{f.name} in the future: ' || CAST({_quote(f.name)} AS VARCHAR) END"
+                )
         if spec.key:
             key = ", ".join(_quote(k) for k in spec.key)
-            checks.append(f"CASE WHEN row_number() OVER (PARTITION BY {key} ORDER BY _row) > 1 "
-                          f"THEN 'duplicate {'+'.join(spec.key)} (first seen on an earlier line)' END")
+            checks.append(
+                f"CASE WHEN row_number() OVER (PARTITION BY {key} ORDER BY _row) > 1 "
+                f"THEN 'duplicate {'+'.join(spec.key)} (first seen on an earlier line)' END"
+            )
         raw_cols = " || ',' || ".join(f"COALESCE(CAST({_quote(c)} AS VARCHAR), '')" for c in source_cols)
         try:
-            con.execute(f"CREATE TABLE mapped AS SELECT {', '.join(selects)}, _row, {raw_cols} AS _raw FROM src")
+            con.execute(
+                f"CREATE TABLE mapped AS SELECT {', '.join(selects)}, _row, {raw_cols} AS _raw FROM src"
+            )
         except duckdb.Error as exc:
             raise SchemaError(f"{path}: the column map does not apply to this file ({exc})") from exc
         reason = f"concat_ws('; ', {', '.join(checks)})" if checks else "''"

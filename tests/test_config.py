@@ -18,7 +18,9 @@ def test_defaults_load_typed() -> None:
 
 
 def test_env_overrides_lake_and_nested_keys(tmp_path: Path) -> None:
-    cfg = load_config(environ={"CDNA_LAKE": str(tmp_path), "CDNA_ASR__DEVICE": "cuda", "CDNA_WORLD__SEED": "11"})
+    cfg = load_config(
+        environ={"CDNA_LAKE": str(tmp_path), "CDNA_ASR__DEVICE": "cuda", "CDNA_WORLD__SEED": "11"}
+    )
     assert cfg.lake == tmp_path
     assert cfg.asr.device == "cuda"
     assert cfg.world.seed == 11
@@ -56,8 +58,21 @@ def test_bad_timezone_rejected() -> None:
 def test_product_catalogue_is_korean_and_complete() -> None:
     catalog = load_products()
     names = {p.name for p in catalog.products}
-    for required in ("정기예금", "자유적금", "주택담보대출", "전세자금대출", "신용대출", "마이너스통장", "신용카드",
-                     "체크카드", "펀드", "ISA", "연금저축", "IRP", "외화예금/해외송금"):
+    for required in (
+        "정기예금",
+        "자유적금",
+        "주택담보대출",
+        "전세자금대출",
+        "신용대출",
+        "마이너스통장",
+        "신용카드",
+        "체크카드",
+        "펀드",
+        "ISA",
+        "연금저축",
+        "IRP",
+        "외화예금/해외송금",
+    ):
         assert required in names
     assert len(catalog.products) >= 14
     youth = next(p for p in catalog.products if p.max_age <= 34)
@@ -78,4 +93,6 @@ def test_bad_taxonomy_names_file_and_key(tmp_path: Path) -> None:
     bad.write_text("products:\n  - id: x1\n    name: 테스트\n    family: crypto\n", encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_products(bad)
-    assert str(bad) in str(err.value) and "products.0.family" in str(err.value) and "deposit" in str(err.value)
+    assert (
+        str(bad) in str(err.value) and "products.0.family" in str(err.value) and "deposit" in str(err.value)
+    )

@@ -46,28 +46,72 @@ _HOURS = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 4, 5, 5, 6, 9, 8, 6, 5, 5, 
 _HOURS /= _HOURS.sum()
 
 PRODUCT_PAGES: dict[str, str] = {
-    "jeonse_loan": "전세대출", "mortgage": "주택담보대출", "credit_loan": "신용대출", "overdraft": "신용대출",
-    "auto_loan": "자동차대출", "credit_card": "카드혜택", "check_card": "카드혜택", "term_deposit": "예적금상품",
-    "installment_savings": "예적금상품", "youth_savings": "예적금상품", "kids_savings": "예적금상품",
-    "fund": "펀드/ISA", "isa": "펀드/ISA", "pension_savings": "연금상품", "irp": "연금상품", "fx_deposit": "해외송금",
+    "jeonse_loan": "전세대출",
+    "mortgage": "주택담보대출",
+    "credit_loan": "신용대출",
+    "overdraft": "신용대출",
+    "auto_loan": "자동차대출",
+    "credit_card": "카드혜택",
+    "check_card": "카드혜택",
+    "term_deposit": "예적금상품",
+    "installment_savings": "예적금상품",
+    "youth_savings": "예적금상품",
+    "kids_savings": "예적금상품",
+    "fund": "펀드/ISA",
+    "isa": "펀드/ISA",
+    "pension_savings": "연금상품",
+    "irp": "연금상품",
+    "fx_deposit": "해외송금",
 }
 
 # Share holding each product when the history starts, and monthly open hazard afterwards (baseline).
 _INITIAL = {
-    "check_card": 0.62, "credit_card": 0.42, "installment_savings": 0.16, "term_deposit": 0.14, "fund": 0.07,
-    "isa": 0.04, "pension_savings": 0.09, "irp": 0.05, "mortgage": 0.10, "jeonse_loan": 0.05,
-    "credit_loan": 0.09, "overdraft": 0.07, "auto_loan": 0.03, "fx_deposit": 0.03, "youth_savings": 0.10,
+    "check_card": 0.62,
+    "credit_card": 0.42,
+    "installment_savings": 0.16,
+    "term_deposit": 0.14,
+    "fund": 0.07,
+    "isa": 0.04,
+    "pension_savings": 0.09,
+    "irp": 0.05,
+    "mortgage": 0.10,
+    "jeonse_loan": 0.05,
+    "credit_loan": 0.09,
+    "overdraft": 0.07,
+    "auto_loan": 0.03,
+    "fx_deposit": 0.03,
+    "youth_savings": 0.10,
     "kids_savings": 0.02,
 }
 _MONTHLY = {
-    "check_card": 0.0035, "credit_card": 0.004, "installment_savings": 0.005, "term_deposit": 0.005,
-    "fund": 0.0025, "isa": 0.002, "pension_savings": 0.0018, "irp": 0.0012, "mortgage": 0.0008,
-    "jeonse_loan": 0.0008, "credit_loan": 0.0025, "overdraft": 0.0018, "auto_loan": 0.0006,
-    "fx_deposit": 0.0012, "youth_savings": 0.006, "kids_savings": 0.0004,
+    "check_card": 0.0035,
+    "credit_card": 0.004,
+    "installment_savings": 0.005,
+    "term_deposit": 0.005,
+    "fund": 0.0025,
+    "isa": 0.002,
+    "pension_savings": 0.0018,
+    "irp": 0.0012,
+    "mortgage": 0.0008,
+    "jeonse_loan": 0.0008,
+    "credit_loan": 0.0025,
+    "overdraft": 0.0018,
+    "auto_loan": 0.0006,
+    "fx_deposit": 0.0012,
+    "youth_savings": 0.006,
+    "kids_savings": 0.0004,
 }
 # Monthly close hazard of a held product.
-_CLOSE = {"term_deposit": 0.05, "installment_savings": 0.03, "credit_loan": 0.015, "overdraft": 0.01,
-          "auto_loan": 0.012, "jeonse_loan": 0.015, "mortgage": 0.004, "fund": 0.012}
+_CLOSE = {
+    "term_deposit": 0.05,
+    "installment_savings": 0.03,
+    "credit_loan": 0.015,
+    "overdraft": 0.01,
+    "auto_loan": 0.012,
+    "jeonse_loan": 0.015,
+    "mortgage": 0.004,
+    "fund": 0.012,
+}
 
 
 @dataclass
@@ -96,8 +140,9 @@ def _age_at(pop: Population, ts_us: np.ndarray, cust: np.ndarray) -> np.ndarray:
     return ((days - pop.birth_days[cust]) / 365.25).astype(np.int64)
 
 
-def draw_life_events(rng: np.random.Generator, pop: Population, noise_share: float,
-                     start_us: int, end_us: int) -> Events:
+def draw_life_events(
+    rng: np.random.Generator, pop: Population, noise_share: float, start_us: int, end_us: int
+) -> Events:
     """Zero, one or two life events per customer; `noise_share` of customers get none."""
     n = len(pop)
     has = rng.random(n) >= noise_share
@@ -129,8 +174,14 @@ def draw_life_events(rng: np.random.Generator, pop: Population, noise_share: flo
     return Events(cust, kind, ts)
 
 
-def draw_holdings(rng: np.random.Generator, pop: Population, catalog: ProductCatalog, events: Events,
-                  start_us: int, end_us: int) -> Opens:
+def draw_holdings(
+    rng: np.random.Generator,
+    pop: Population,
+    catalog: ProductCatalog,
+    events: Events,
+    start_us: int,
+    end_us: int,
+) -> Opens:
     """Holdings at the start of history, life-event and baseline opens during it, and closes."""
     pids = catalog.ids
     n, months = len(pop), (end_us - start_us) / (30.44 * DAY_US)
@@ -139,12 +190,12 @@ def draw_holdings(rng: np.random.Generator, pop: Population, catalog: ProductCat
     income = pop.income
     inc_factor = np.where(income == 0, 0.4, 0.7 + 0.15 * income)
     for j, pid in enumerate(pids):
-        prod = catalog.products[j]
-        elig = (age_mid >= prod.min_age) & (age_mid <= prod.max_age)
-        if prod.requires_income:
+        product = catalog.products[j]
+        elig = (age_mid >= product.min_age) & (age_mid <= product.max_age)
+        if product.requires_income:
             elig &= income > 0
         p0 = _INITIAL.get(pid, 0.05) * inc_factor
-        if prod.family in ("retirement", "investment"):
+        if product.family in ("retirement", "investment"):
             p0 = p0 * np.clip((age_mid - 20) / 25, 0.2, 1.6)
         if pid == "mortgage":
             p0 = p0 * np.clip((age_mid - 30) / 10, 0, 2.0)
@@ -152,7 +203,9 @@ def draw_holdings(rng: np.random.Generator, pop: Population, catalog: ProductCat
         idx = np.flatnonzero(held0)
         join_us = pop.join_days[idx] * DAY_US
         t = join_us + (rng.random(len(idx)) * (start_us - join_us)).astype(np.int64)
-        rows_c.append(idx), rows_p.append(np.full(len(idx), j)), rows_t.append(t)
+        rows_c.append(idx)
+        rows_p.append(np.full(len(idx), j))
+        rows_t.append(t)
         rows_base.append(np.zeros(len(idx), bool))
         # Baseline opens during the history (at most one candidate per customer and product).
         hz = _MONTHLY.get(pid, 0.001) * inc_factor
@@ -162,7 +215,9 @@ def draw_holdings(rng: np.random.Generator, pop: Population, catalog: ProductCat
         cand = np.flatnonzero(elig & (rng.random(n) < p_open))
         lo = np.maximum(start_us, pop.join_days[cand] * DAY_US)
         t = lo + (rng.random(len(cand)) * (end_us - lo)).astype(np.int64)
-        rows_c.append(cand), rows_p.append(np.full(len(cand), j)), rows_t.append(t)
+        rows_c.append(cand)
+        rows_p.append(np.full(len(cand), j))
+        rows_t.append(t)
         rows_base.append(np.ones(len(cand), bool))
     # Life-event adoptions: a lag of weeks after the event (calls and memos come first).
     pid_index = {p: i for i, p in enumerate(pids)}
@@ -172,17 +227,19 @@ def draw_holdings(rng: np.random.Generator, pop: Population, catalog: ProductCat
         for pid, prob in ev.products:
             if pid not in pid_index:
                 continue
-            prod = catalog.get(pid)
+            product = catalog.get(pid)
             boost = np.where(pop.income[ec] >= 3, 1.15, 0.9)
             take = rng.random(len(ec)) < prob * boost
             c, t0 = ec[take], et[take]
             lag = (7 + rng.gamma(2.0, 11.0, size=len(c))) * DAY_US
             t = t0 + lag.astype(np.int64)
             age_t = _age_at(pop, t, c)
-            ok = (age_t >= prod.min_age) & (age_t <= prod.max_age) & (t <= end_us)
-            if prod.requires_income:
+            ok = (age_t >= product.min_age) & (age_t <= product.max_age) & (t <= end_us)
+            if product.requires_income:
                 ok &= pop.income[c] > 0
-            rows_c.append(c[ok]), rows_p.append(np.full(ok.sum(), pid_index[pid])), rows_t.append(t[ok])
+            rows_c.append(c[ok])
+            rows_p.append(np.full(ok.sum(), pid_index[pid]))
+            rows_t.append(t[ok])
             rows_base.append(np.zeros(ok.sum(), bool))
     cust = np.concatenate(rows_c)
     prod = np.concatenate(rows_p)
@@ -272,12 +329,20 @@ class MemoVocab:
         return np.array([self.id(v) for v in values], dtype=np.int32)
 
 
-def _items_block(rng: np.random.Generator, vocab: MemoVocab, items: list[MemoItem], which: np.ndarray,
-                 cust: np.ndarray, ts: np.ndarray) -> TxnColumns:
+def _items_block(
+    rng: np.random.Generator,
+    vocab: MemoVocab,
+    items: list[MemoItem],
+    which: np.ndarray,
+    cust: np.ndarray,
+    ts: np.ndarray,
+) -> TxnColumns:
     low = np.array([it.low for it in items])[which]
     high = np.array([it.high for it in items])[which]
     return TxnColumns(
-        cust=cust, ts=ts, amount=_amounts(rng, low, high),
+        cust=cust,
+        ts=ts,
+        amount=_amounts(rng, low, high),
         direction=np.array([it.direction == "in" for it in items])[which],
         memo=vocab.ids([it.memo for it in items])[which],
         merchant=vocab.ids([it.merchant for it in items])[which],
@@ -285,8 +350,15 @@ def _items_block(rng: np.random.Generator, vocab: MemoVocab, items: list[MemoIte
     )
 
 
-def _monthly(rng: np.random.Generator, cust: np.ndarray, start_us: int, end_us: int, from_us: np.ndarray,
-             to_us: np.ndarray, day_of_month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _monthly(
+    rng: np.random.Generator,
+    cust: np.ndarray,
+    start_us: int,
+    end_us: int,
+    from_us: np.ndarray,
+    to_us: np.ndarray,
+    day_of_month: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """One event per month per customer on (about) a fixed day of month, within [from, to]."""
     months = int((end_us - start_us) / (30.44 * DAY_US)) + 2
     c = np.repeat(cust, months)
@@ -299,9 +371,18 @@ def _monthly(rng: np.random.Generator, cust: np.ndarray, start_us: int, end_us: 
     return c[ok], t[ok]
 
 
-def draw_transactions(rng: np.random.Generator, pop: Population, events: Events, opens: Opens,
-                      catalog: ProductCatalog, vocab: MemoVocab, names: list[str], txn_per_month: float,
-                      start_us: int, end_us: int) -> TxnColumns:
+def draw_transactions(
+    rng: np.random.Generator,
+    pop: Population,
+    events: Events,
+    opens: Opens,
+    catalog: ProductCatalog,
+    vocab: MemoVocab,
+    names: list[str],
+    txn_per_month: float,
+    start_us: int,
+    end_us: int,
+) -> TxnColumns:
     """Everyday spending, monthly regulars (급여, 월세, 관리비 …) and life-event memos of a chunk."""
     n = len(pop)
     months = (end_us - start_us) / (30.44 * DAY_US)
@@ -321,58 +402,138 @@ def draw_transactions(rng: np.random.Generator, pop: Population, events: Events,
     # Person-to-person transfers with the other party's name in the memo (PII for the NLP stage).
     k = rng.poisson(0.35 * months, n) * (rate > 0.5)
     cust = np.repeat(np.arange(n), k)
-    t = np.clip(_time_of_day(rng, join_us[cust] + (rng.random(len(cust)) * (end_us - join_us[cust])).astype(np.int64)),
-                start_us, end_us)
+    t = np.clip(
+        _time_of_day(
+            rng, join_us[cust] + (rng.random(len(cust)) * (end_us - join_us[cust])).astype(np.int64)
+        ),
+        start_us,
+        end_us,
+    )
     suffix = np.array(["", " 용돈", " 회비", " 더치페이", " 생일선물"])
-    memo = [names[a] + suffix[b] for a, b in zip(rng.integers(0, len(names), len(cust)),
-                                                    rng.choice(len(suffix), len(cust), p=[.5, .15, .1, .15, .1]),
-                                                    strict=True)]
-    blocks.append(TxnColumns(cust, t, _amounts(rng, np.full(len(cust), 10000.0), np.full(len(cust), 500000.0)),
-                             rng.random(len(cust)) < 0.45, vocab.ids(memo), np.full(len(cust), vocab.id("")),
-                             np.full(len(cust), vocab.id("transfer"))))
+    memo = [
+        names[a] + suffix[b]
+        for a, b in zip(
+            rng.integers(0, len(names), len(cust)),
+            rng.choice(len(suffix), len(cust), p=[0.5, 0.15, 0.1, 0.15, 0.1]),
+            strict=True,
+        )
+    ]
+    blocks.append(
+        TxnColumns(
+            cust,
+            t,
+            _amounts(rng, np.full(len(cust), 10000.0), np.full(len(cust), 500000.0)),
+            rng.random(len(cust)) < 0.45,
+            vocab.ids(memo),
+            np.full(len(cust), vocab.id("")),
+            np.full(len(cust), vocab.id("transfer")),
+        )
+    )
     # Monthly regulars.
     earners = np.flatnonzero(pop.income > 0)
-    c, t = _monthly(rng, earners, start_us, end_us, join_us[earners], np.full(len(earners), end_us),
-                    np.where(rng.random(len(earners)) < 0.7, 24, 9))
+    c, t = _monthly(
+        rng,
+        earners,
+        start_us,
+        end_us,
+        join_us[earners],
+        np.full(len(earners), end_us),
+        np.where(rng.random(len(earners)) < 0.7, 24, 9),
+    )
     salary = np.round(INCOME_MID[pop.income[c]] / 12 * rng.normal(0.82, 0.06, len(c)), -3)
-    blocks.append(TxnColumns(c, t, salary, np.ones(len(c), bool), np.full(len(c), vocab.id(SALARY.memo)),
-                             np.full(len(c), vocab.id("")), np.full(len(c), vocab.id(SALARY.channel))))
+    blocks.append(
+        TxnColumns(
+            c,
+            t,
+            salary,
+            np.ones(len(c), bool),
+            np.full(len(c), vocab.id(SALARY.memo)),
+            np.full(len(c), vocab.id("")),
+            np.full(len(c), vocab.id(SALARY.channel)),
+        )
+    )
     renter_p = np.where(np.isin(pop.household, [0, 4]) & (pop.age < 40), 0.35, 0.06)
     for item, share, dom in ((RENT, renter_p, 3), (MAINTENANCE, np.full(n, 0.5), 25)):
         who = np.flatnonzero(rng.random(n) < share)
-        c, t = _monthly(rng, who, start_us, end_us, join_us[who], np.full(len(who), end_us),
-                        np.full(len(who), dom) + rng.integers(0, 5, len(who)))
+        c, t = _monthly(
+            rng,
+            who,
+            start_us,
+            end_us,
+            join_us[who],
+            np.full(len(who), end_us),
+            np.full(len(who), dom) + rng.integers(0, 5, len(who)),
+        )
         level = rng.random(n)  # each customer pays about the same every month
         amt = np.round((item.low + level[c] * (item.high - item.low)) * rng.normal(1, 0.03, len(c)), -2)
-        blocks.append(TxnColumns(c, t, amt, np.zeros(len(c), bool), np.full(len(c), vocab.id(item.memo)),
-                                 np.full(len(c), vocab.id(item.merchant)), np.full(len(c), vocab.id(item.channel))))
-    for group, share in ((INSURANCE, 0.45), (TELECOM, 0.85)):
-        who = np.flatnonzero(rng.random(n) < share)
+        blocks.append(
+            TxnColumns(
+                c,
+                t,
+                amt,
+                np.zeros(len(c), bool),
+                np.full(len(c), vocab.id(item.memo)),
+                np.full(len(c), vocab.id(item.merchant)),
+                np.full(len(c), vocab.id(item.channel)),
+            )
+        )
+    for group, share_p in ((INSURANCE, 0.45), (TELECOM, 0.85)):
+        who = np.flatnonzero(rng.random(n) < share_p)
         pick = rng.integers(0, len(group), n)
-        c, t = _monthly(rng, who, start_us, end_us, join_us[who], np.full(len(who), end_us),
-                        rng.integers(10, 20, len(who)))
+        c, t = _monthly(
+            rng,
+            who,
+            start_us,
+            end_us,
+            join_us[who],
+            np.full(len(who), end_us),
+            rng.integers(10, 20, len(who)),
+        )
         items = list(group)
         blocks.append(_items_block(rng, vocab, items, pick[c], c, t))
     retirees = np.flatnonzero(pop.age >= 63)
-    c, t = _monthly(rng, retirees, start_us, end_us, join_us[retirees], np.full(len(retirees), end_us),
-                    np.full(len(retirees), 25))
+    c, t = _monthly(
+        rng,
+        retirees,
+        start_us,
+        end_us,
+        join_us[retirees],
+        np.full(len(retirees), end_us),
+        np.full(len(retirees), 25),
+    )
     blocks.append(_items_block(rng, vocab, [PENSION_IN], np.zeros(len(c), int), c, t))
     # 적금자동이체 while a savings product is held.
-    savings = [catalog.ids.index(p) for p in ("installment_savings", "youth_savings", "kids_savings")
-               if p in catalog.ids]
+    savings = [
+        catalog.ids.index(p)
+        for p in ("installment_savings", "youth_savings", "kids_savings")
+        if p in catalog.ids
+    ]
     op = np.isin(opens.product, savings) & (opens.event == "open")
     oc, ot, opid = opens.cust[op], opens.ts[op], opens.product[op]
     cl = np.isin(opens.product, savings) & (opens.event == "close")
-    close_at = {(int(a), int(b)): int(t) for a, b, t in zip(opens.cust[cl], opens.product[cl], opens.ts[cl], strict=True)}
-    until = np.array([close_at.get((int(a), int(b)), end_us) for a, b in zip(oc, opid, strict=True)], dtype=np.int64)
+    close_at = {
+        (int(a), int(b)): int(t)
+        for a, b, t in zip(opens.cust[cl], opens.product[cl], opens.ts[cl], strict=True)
+    }
+    until = np.array(
+        [close_at.get((int(a), int(b)), end_us) for a, b in zip(oc, opid, strict=True)], dtype=np.int64
+    )
     dom = ((ot + KST_US) // DAY_US) % 28
     c, t = _monthly(rng, np.arange(len(oc)), start_us, end_us, ot + DAY_US, until, dom)
-    blocks.append(TxnColumns(oc[c], t, np.round(np.full(len(c), 1.0) * (rng.integers(1, 11, len(oc)) * 100000)[c], -4),
-                             np.zeros(len(c), bool), np.full(len(c), vocab.id(SAVINGS_DEBIT.memo)),
-                             np.full(len(c), vocab.id("")), np.full(len(c), vocab.id(SAVINGS_DEBIT.channel))))
+    blocks.append(
+        TxnColumns(
+            oc[c],
+            t,
+            np.round(np.full(len(c), 1.0) * (rng.integers(1, 11, len(oc)) * 100000)[c], -4),
+            np.zeros(len(c), bool),
+            np.full(len(c), vocab.id(SAVINGS_DEBIT.memo)),
+            np.full(len(c), vocab.id("")),
+            np.full(len(c), vocab.id(SAVINGS_DEBIT.channel)),
+        )
+    )
     # Life-event memos: from two months before the event to six weeks after.
-    for k, ev in enumerate(EVENTS):
-        sel = events.kind == k
+    for ek, ev in enumerate(EVENTS):
+        sel = events.kind == ek
         ec, et = events.cust[sel], events.ts[sel]
         items = [it for it, _ in ev.memos]
         for i, (_item, mean) in enumerate(ev.memos):
@@ -383,16 +544,30 @@ def draw_transactions(rng: np.random.Generator, pop: Population, events: Events,
             c, t = c[ok], _time_of_day(rng, t[ok])
             t = np.clip(t, start_us, end_us)
             blocks.append(_items_block(rng, vocab, items, np.full(len(c), i), c, t))
-    out = TxnColumns(*(np.concatenate([getattr(b, f) for b in blocks]) for f in
-                       ("cust", "ts", "amount", "direction", "memo", "merchant", "channel")))
+    out = TxnColumns(
+        *(
+            np.concatenate([getattr(b, f) for b in blocks])
+            for f in ("cust", "ts", "amount", "direction", "memo", "merchant", "channel")
+        )
+    )
     order = np.lexsort((out.ts, out.cust))
-    return TxnColumns(*(getattr(out, f)[order] for f in ("cust", "ts", "amount", "direction", "memo", "merchant",
-                                                          "channel")))
+    return TxnColumns(
+        *(
+            getattr(out, f)[order]
+            for f in ("cust", "ts", "amount", "direction", "memo", "merchant", "channel")
+        )
+    )
 
 
-def draw_web_events(rng: np.random.Generator, pop: Population, events: Events, opens: Opens,
-                    catalog: ProductCatalog, start_us: int, end_us: int) -> tuple[np.ndarray, np.ndarray,
-                                                                                  np.ndarray]:
+def draw_web_events(
+    rng: np.random.Generator,
+    pop: Population,
+    events: Events,
+    opens: Opens,
+    catalog: ProductCatalog,
+    start_us: int,
+    end_us: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Web/app page views: background browsing plus visits about life events and upcoming opens."""
     n = len(pop)
     months = (end_us - start_us) / (30.44 * DAY_US)
@@ -418,8 +593,11 @@ def draw_web_events(rng: np.random.Generator, pop: Population, events: Events, o
     c = np.repeat(opens.cust[bo], 2)
     cust.append(c)
     ts.append(np.repeat(opens.ts[bo], 2) - (rng.uniform(1, 20, len(c)) * DAY_US).astype(np.int64))
-    page.append(np.array([page_idx[PRODUCT_PAGES.get(catalog.ids[p], "이벤트")] for p in opens.product[bo]],
-                         dtype=np.int64).repeat(2))
+    page.append(
+        np.array(
+            [page_idx[PRODUCT_PAGES.get(catalog.ids[p], "이벤트")] for p in opens.product[bo]], dtype=np.int64
+        ).repeat(2)
+    )
     c_all, t_all, p_all = np.concatenate(cust), np.concatenate(ts), np.concatenate(page)
     ok = (t_all >= join_us[c_all]) & (t_all <= end_us) & (t_all >= start_us)
     c_all, t_all, p_all = c_all[ok], _time_of_day(rng, t_all[ok]), p_all[ok]

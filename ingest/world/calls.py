@@ -32,9 +32,17 @@ def _business_hours(rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
     return day * DAY_US - KST_US + (sec * 1_000_000).astype(np.int64)
 
 
-def draw_calls(rng: np.random.Generator, pop: Population, events: Events, opens: Opens,
-               catalog: ProductCatalog, intents: IntentTaxonomy, calls_per_customer: float,
-               start_us: int, end_us: int) -> CallPlan:
+def draw_calls(
+    rng: np.random.Generator,
+    pop: Population,
+    events: Events,
+    opens: Opens,
+    catalog: ProductCatalog,
+    intents: IntentTaxonomy,
+    calls_per_customer: float,
+    start_us: int,
+    end_us: int,
+) -> CallPlan:
     """Plan every call of a chunk with its reasons (the reasons go to `_truth/`, never to a stage)."""
     cust: list[int] = []
     ts: list[int] = []
@@ -101,5 +109,10 @@ def draw_calls(rng: np.random.Generator, pop: Population, events: Events, opens:
     ok = (t_arr >= np.maximum(start_us, join_us)) & (t_arr <= end_us)
     idx = np.flatnonzero(ok)
     order = idx[np.lexsort((t_arr[idx], c_arr[idx]))]
-    return CallPlan(c_arr[order], t_arr[order], [why[i] for i in order], [hint[i] for i in order],
-                    [cause[i] for i in order])
+    return CallPlan(
+        c_arr[order],
+        t_arr[order],
+        [why[i] for i in order],
+        [hint[i] for i in order],
+        [cause[i] for i in order],
+    )

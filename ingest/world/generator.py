@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from multiprocessing import get_context
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,10 +34,17 @@ from ingest.world.behaviour import (
 )
 from ingest.world.calls import draw_calls
 from ingest.world.population import draw_population, name_pool
-from ingest.world.scripts import Turn, asr_like, call_script, make_persona
+from ingest.world.scripts import Persona, Turn, asr_like, call_script, make_persona
 from ingest.world.vocab import EVENTS
 
-__all__ = ["SYNTHETIC_ASR_MODEL", "WorldChunk", "WorldOptions", "WorldSummary", "generate_chunk", "write_world"]
+__all__ = [
+    "SYNTHETIC_ASR_MODEL",
+    "WorldChunk",
+    "WorldOptions",
+    "WorldSummary",
+    "generate_chunk",
+    "write_world",
+]
 
 SYNTHETIC_ASR_MODEL = "synthetic-asr"
 _KST = ZoneInfo("Asia/Seoul")
@@ -121,9 +131,17 @@ def _kst_day(ts_us: int) -> date:
     return date(1970, 1, 1) + timedelta(days=int((ts_us + KST_US) // DAY_US))
 
 
-def generate_chunk(opts: WorldOptions, catalog: ProductCatalog, intents: IntentTaxonomy, chunk: int,
-                   first: int, n: int, names: list[str], prerendered: list | None = None,
-                   audio_calls: int = 0) -> WorldChunk:
+def generate_chunk(
+    opts: WorldOptions,
+    catalog: ProductCatalog,
+    intents: IntentTaxonomy,
+    chunk: int,
+    first: int,
+    n: int,
+    names: list[str],
+    prerendered: list | None = None,
+    audio_calls: int = 0,
+) -> WorldChunk:
     """Generate customers first…first+n−1 and everything they do (pure: no file is touched)."""
     cfg = opts.config
     rng = np.random.default_rng([cfg.seed, chunk])
@@ -132,70 +150,100 @@ def generate_chunk(opts: WorldOptions, catalog: ProductCatalog, intents: IntentT
     events = draw_life_events(rng, pop, cfg.noise_share, start_us, end_us)
     opens = draw_holdings(rng, pop, catalog, events, start_us, end_us)
     vocab = MemoVocab()
-    tx = draw_transactions(rng, pop, events, opens, catalog, vocab, names, cfg.txn_per_month, start_us, end_us)
+    tx = draw_transactions(
+        rng, pop, events, opens, catalog, vocab, names, cfg.txn_per_month, start_us, end_us
+    )
     wc, wt, wp = draw_web_events(rng, pop, events, opens, catalog, start_us, end_us)
     plan = draw_calls(rng, pop, events, opens, catalog, intents, cfg.calls_per_customer, start_us, end_us)
 
     ids = pop.ids
     base = chunk * 1_000_000_000
     order = np.lexsort((opens.ts, opens.cust))
-    holdings = pa.table({
-        "event_id": _ids("H", base + np.arange(len(order))),
-        "customer_id": pa.array(ids[opens.cust[order]]),
-        "product_id": pa.array(np.array(catalog.ids)[opens.product[order]]),
-        "event": pa.array(opens.event[order]),
-        "ts": _ts(opens.ts[order]),
-        "channel": pa.array(opens.channel[order]),
-        "ingested_at": pa.nulls(len(order), TS),
-    })
+    holdings = pa.table(
+        {
+            "event_id": _ids("H", base + np.arange(len(order))),
+            "customer_id": pa.array(ids[opens.cust[order]]),
+            "product_id": pa.array(np.array(catalog.ids)[opens.product[order]]),
+            "event": pa.array(opens.event[order]),
+            "ts": _ts(opens.ts[order]),
+            "channel": pa.array(opens.channel[order]),
+            "ingested_at": pa.nulls(len(order), TS),
+        }
+    )
     strings = pa.array(vocab.values, pa.string())
-    transactions = pa.table({
-        "txn_id": _ids("T", base + np.arange(len(tx.cust))),
-        "customer_id": pa.array(ids[tx.cust]),
-        "ts": _ts(tx.ts),
-        "amount": pa.array(tx.amount.astype(np.float64)),
-        "direction": pa.DictionaryArray.from_arrays(pa.array(tx.direction.astype(np.int8)),
-                                                     pa.array(["out", "in"])).cast(pa.string()),
-        "memo": pa.DictionaryArray.from_arrays(pa.array(tx.memo), strings).cast(pa.string()),
-        "merchant": pc.if_else(pc.equal(pa.array(tx.merchant), vocab.id("")), pa.scalar(None, pa.string()),
-                               pa.DictionaryArray.from_arrays(pa.array(tx.merchant), strings).cast(pa.string())),
-        "channel": pa.DictionaryArray.from_arrays(pa.array(tx.channel), strings).cast(pa.string()),
-        "ingested_at": pa.nulls(len(tx.cust), TS),
-    })
+    transactions = pa.table(
+        {
+            "txn_id": _ids("T", base + np.arange(len(tx.cust))),
+            "customer_id": pa.array(ids[tx.cust]),
+            "ts": _ts(tx.ts),
+            "amount": pa.array(tx.amount.astype(np.float64)),
+            "direction": pa.DictionaryArray.from_arrays(
+                pa.array(tx.direction.astype(np.int8)), pa.array(["out", "in"])
+            ).cast(pa.string()),
+            "memo": pa.DictionaryArray.from_arrays(pa.array(tx.memo), strings).cast(pa.string()),
+            "merchant": pc.if_else(
+                pc.equal(pa.array(tx.merchant), vocab.id("")),
+                pa.scalar(None, pa.string()),
+                pa.DictionaryArray.from_arrays(pa.array(tx.merchant), strings).cast(pa.string()),
+            ),
+            "channel": pa.DictionaryArray.from_arrays(pa.array(tx.channel), strings).cast(pa.string()),
+            "ingested_at": pa.nulls(len(tx.cust), TS),
+        }
+    )
     app = rng.random(len(wc)) < 0.7
-    web_events = pa.table({
-        "event_id": _ids("W", base + np.arange(len(wc))),
-        "customer_id": pa.array(ids[wc]),
-        "ts": _ts(wt),
-        "channel": pa.array(np.where(app, "app", "web")),
-        "page_category": pa.array(wp),
-        "session_id": _ids("S", base + (np.arange(len(wc)) // 3)),
-        "dwell_s": pa.array(np.round(rng.lognormal(3.3, 0.8, len(wc)), 1)),
-        "ingested_at": pa.nulls(len(wc), TS),
-    })
-    truth_events = pa.table({
-        "customer_id": pa.array(ids[events.cust]),
-        "event": pa.array([EVENTS[int(k)].id for k in events.kind], pa.string()),
-        "event_name": pa.array([EVENTS[int(k)].name for k in events.kind], pa.string()),
-        "ts": _ts(events.ts),
-    })
+    web_events = pa.table(
+        {
+            "event_id": _ids("W", base + np.arange(len(wc))),
+            "customer_id": pa.array(ids[wc]),
+            "ts": _ts(wt),
+            "channel": pa.array(np.where(app, "app", "web")),
+            "page_category": pa.array(wp),
+            "session_id": _ids("S", base + (np.arange(len(wc)) // 3)),
+            "dwell_s": pa.array(np.round(rng.lognormal(3.3, 0.8, len(wc)), 1)),
+            "ingested_at": pa.nulls(len(wc), TS),
+        }
+    )
+    truth_events = pa.table(
+        {
+            "customer_id": pa.array(ids[events.cust]),
+            "event": pa.array([EVENTS[int(k)].id for k in events.kind], pa.string()),
+            "event_name": pa.array([EVENTS[int(k)].name for k in events.kind], pa.string()),
+            "ts": _ts(events.ts),
+        }
+    )
     chunk_out = _calls_tables(opts, plan, pop, ids, chunk, prerendered, audio_calls)
-    return WorldChunk(pop.to_table(), holdings, transactions, web_events, truth_events=truth_events, **chunk_out)
+    return WorldChunk(
+        pop.to_table(), holdings, transactions, web_events, truth_events=truth_events, **chunk_out
+    )
 
 
-def _calls_tables(opts: WorldOptions, plan, pop, ids: np.ndarray, chunk: int, prerendered: list | None,
-                  audio_calls: int) -> dict:
+def _calls_tables(
+    opts: WorldOptions, plan, pop, ids: np.ndarray, chunk: int, prerendered: list | None, audio_calls: int
+) -> dict:
     """Scripts for every planned call, ASR-like transcripts for calls not rendered, and the manifest."""
     seed = opts.config.seed
     n_calls = len(plan.cust)
     call_ids = [f"CL{chunk:03d}{i:06d}" for i in range(n_calls)]
     # The latest calls of the first chunk are the ones recorded as audio (the demo's "last night").
     audio_idx = set(np.argsort(plan.ts, kind="stable")[::-1][:audio_calls].tolist()) if audio_calls else set()
-    personas: dict[int, object] = {}
+    personas: dict[int, Persona] = {}
     m_call, m_cust, m_start, m_dur, m_audio = [], [], [], [], []
-    t_rows: dict[str, list] = {k: [] for k in ("call_id", "customer_id", "started_at", "channel", "speaker",
-                                               "segment_index", "start_s", "end_s", "text", "avg_logprob",
-                                               "no_speech_prob")}
+    t_rows: dict[str, list] = {
+        k: []
+        for k in (
+            "call_id",
+            "customer_id",
+            "started_at",
+            "channel",
+            "speaker",
+            "segment_index",
+            "start_s",
+            "end_s",
+            "text",
+            "avg_logprob",
+            "no_speech_prob",
+        )
+    }
     s_call, s_turn, s_speaker, s_text = [], [], [], []
     r_call, r_cust, r_intents, r_cause, r_audio = [], [], [], [], []
     jobs: list[AudioJob] = []
@@ -204,8 +252,13 @@ def _calls_tables(opts: WorldOptions, plan, pop, ids: np.ndarray, chunk: int, pr
         persona = personas.get(c)
         if persona is None:
             prng = np.random.default_rng([seed, 1, chunk, c])
-            persona = personas[c] = make_persona(prng, date(1970, 1, 1) + timedelta(days=int(pop.birth_days[c])),
-                                                 str(pop.gender[c]), str(pop.sido[c]), str(pop.sigungu[c]))
+            persona = personas[c] = make_persona(
+                prng,
+                date(1970, 1, 1) + timedelta(days=int(pop.birth_days[c])),
+                str(pop.gender[c]),
+                str(pop.sido[c]),
+                str(pop.sigungu[c]),
+            )
         crng = np.random.default_rng([seed, 2, chunk, i])
         intents = list(plan.intents[i])
         turns = call_script(crng, intents, persona, product_hint=plan.hint[i])
@@ -227,7 +280,10 @@ def _calls_tables(opts: WorldOptions, plan, pop, ids: np.ndarray, chunk: int, pr
         for j, turn in enumerate(turns):
             dur = 0.6 + len(turn.text) / 7.5
             ch = 0 if turn.speaker == "agent" else 1
-            s_call.append(call_ids[i]), s_turn.append(j), s_speaker.append(turn.speaker), s_text.append(turn.text)
+            s_call.append(call_ids[i])
+            s_turn.append(j)
+            s_speaker.append(turn.speaker)
+            s_text.append(turn.text)
             if audio_path is None:
                 t_rows["call_id"].append(call_ids[i])
                 t_rows["customer_id"].append(ids[c])
@@ -242,65 +298,88 @@ def _calls_tables(opts: WorldOptions, plan, pop, ids: np.ndarray, chunk: int, pr
                 t_rows["no_speech_prob"].append(round(float(crng.beta(1, 30)), 4))
                 seg_no[ch] += 1
             clock += dur + float(crng.uniform(0.3, 1.2))
-        m_call.append(call_ids[i]), m_cust.append(ids[c]), m_start.append(started)
-        m_dur.append(round(clock + 1.0, 1)), m_audio.append(audio_path)
-        r_call.append(call_ids[i]), r_cust.append(ids[c]), r_intents.append(intents)
-        r_cause.append(plan.cause[i]), r_audio.append(audio_path is not None)
+        m_call.append(call_ids[i])
+        m_cust.append(ids[c])
+        m_start.append(started)
+        m_dur.append(round(clock + 1.0, 1))
+        m_audio.append(audio_path)
+        r_call.append(call_ids[i])
+        r_cust.append(ids[c])
+        r_intents.append(intents)
+        r_cause.append(plan.cause[i])
+        r_audio.append(audio_path is not None)
     n_t = len(t_rows["call_id"])
     agents = np.random.default_rng([seed, 4, chunk]).integers(1, 60, n_calls)
     queues = np.array(["대출", "카드", "예금", "일반", "외환"])
-    calls = pa.table({
-        "call_id": pa.array(m_call, pa.string()),
-        "customer_id": pa.array(m_cust, pa.string()),
-        "started_at": _ts(np.array(m_start, dtype=np.int64)),
-        "duration_s": pa.array(m_dur, pa.float64()),
-        "audio_path": pa.array(m_audio, pa.string()),
-        "channel_layout": pa.array(["stereo_agent_left"] * n_calls, pa.string()),
-        "agent_id": pa.array([f"A{a:03d}" for a in agents], pa.string()),
-        "queue": pa.array(queues[np.random.default_rng([seed, 5, chunk]).integers(0, 5, n_calls)], pa.string()),
-    })
-    transcripts = pa.table({
-        "call_id": pa.array(t_rows["call_id"], pa.string()),
-        "customer_id": pa.array(t_rows["customer_id"], pa.string()),
-        "started_at": _ts(np.array(t_rows["started_at"], dtype=np.int64)),
-        "channel": pa.array(t_rows["channel"], pa.int16()),
-        "speaker": pa.array(t_rows["speaker"], pa.string()),
-        "segment_index": pa.array(t_rows["segment_index"], pa.int32()),
-        "start_s": pa.array(t_rows["start_s"], pa.float64()),
-        "end_s": pa.array(t_rows["end_s"], pa.float64()),
-        "text": pa.array(t_rows["text"], pa.string()),
-        "avg_logprob": pa.array(t_rows["avg_logprob"], pa.float64()),
-        "no_speech_prob": pa.array(t_rows["no_speech_prob"], pa.float64()),
-        "model_id": pa.array([SYNTHETIC_ASR_MODEL] * n_t, pa.string()),
-        "pipeline_version": pa.array([PIPELINE_VERSION] * n_t, pa.string()),
-    })
-    truth_calls = pa.table({
-        "call_id": pa.array(r_call, pa.string()),
-        "customer_id": pa.array(r_cust, pa.string()),
-        "intents": pa.array(r_intents, pa.list_(pa.string())),
-        "cause": pa.array(r_cause, pa.string()),
-        "has_audio": pa.array(r_audio, pa.bool_()),
-    })
-    truth_scripts = pa.table({
-        "call_id": pa.array(s_call, pa.string()),
-        "turn": pa.array(s_turn, pa.int32()),
-        "speaker": pa.array(s_speaker, pa.string()),
-        "text": pa.array(s_text, pa.string()),
-    })
-    return {"calls": calls, "transcripts": transcripts, "truth_calls": truth_calls,
-            "truth_scripts": truth_scripts, "audio_jobs": jobs}
+    calls = pa.table(
+        {
+            "call_id": pa.array(m_call, pa.string()),
+            "customer_id": pa.array(m_cust, pa.string()),
+            "started_at": _ts(np.array(m_start, dtype=np.int64)),
+            "duration_s": pa.array(m_dur, pa.float64()),
+            "audio_path": pa.array(m_audio, pa.string()),
+            "channel_layout": pa.array(["stereo_agent_left"] * n_calls, pa.string()),
+            "agent_id": pa.array([f"A{a:03d}" for a in agents], pa.string()),
+            "queue": pa.array(
+                queues[np.random.default_rng([seed, 5, chunk]).integers(0, 5, n_calls)], pa.string()
+            ),
+        }
+    )
+    transcripts = pa.table(
+        {
+            "call_id": pa.array(t_rows["call_id"], pa.string()),
+            "customer_id": pa.array(t_rows["customer_id"], pa.string()),
+            "started_at": _ts(np.array(t_rows["started_at"], dtype=np.int64)),
+            "channel": pa.array(t_rows["channel"], pa.int16()),
+            "speaker": pa.array(t_rows["speaker"], pa.string()),
+            "segment_index": pa.array(t_rows["segment_index"], pa.int32()),
+            "start_s": pa.array(t_rows["start_s"], pa.float64()),
+            "end_s": pa.array(t_rows["end_s"], pa.float64()),
+            "text": pa.array(t_rows["text"], pa.string()),
+            "avg_logprob": pa.array(t_rows["avg_logprob"], pa.float64()),
+            "no_speech_prob": pa.array(t_rows["no_speech_prob"], pa.float64()),
+            "model_id": pa.array([SYNTHETIC_ASR_MODEL] * n_t, pa.string()),
+            "pipeline_version": pa.array([PIPELINE_VERSION] * n_t, pa.string()),
+        }
+    )
+    truth_calls = pa.table(
+        {
+            "call_id": pa.array(r_call, pa.string()),
+            "customer_id": pa.array(r_cust, pa.string()),
+            "intents": pa.array(r_intents, pa.list_(pa.string())),
+            "cause": pa.array(r_cause, pa.string()),
+            "has_audio": pa.array(r_audio, pa.bool_()),
+        }
+    )
+    truth_scripts = pa.table(
+        {
+            "call_id": pa.array(s_call, pa.string()),
+            "turn": pa.array(s_turn, pa.int32()),
+            "speaker": pa.array(s_speaker, pa.string()),
+            "text": pa.array(s_text, pa.string()),
+        }
+    )
+    return {
+        "calls": calls,
+        "transcripts": transcripts,
+        "truth_calls": truth_calls,
+        "truth_scripts": truth_scripts,
+        "audio_jobs": jobs,
+    }
 
 
 def products_table(catalog: ProductCatalog) -> pa.Table:
     """The catalogue as the `products` table."""
-    return pa.table({
-        "product_id": pa.array(catalog.ids, pa.string()),
-        "name": pa.array([p.name for p in catalog.products], pa.string()),
-        "family": pa.array([p.family for p in catalog.products], pa.string()),
-        "min_age": pa.array([p.min_age for p in catalog.products], pa.int16()),
-        "max_age": pa.array([p.max_age for p in catalog.products], pa.int16()),
-        "requires_income": pa.array([p.requires_income for p in catalog.products], pa.bool_()),
-    })
+    return pa.table(
+        {
+            "product_id": pa.array(catalog.ids, pa.string()),
+            "name": pa.array([p.name for p in catalog.products], pa.string()),
+            "family": pa.array([p.family for p in catalog.products], pa.string()),
+            "min_age": pa.array([p.min_age for p in catalog.products], pa.int16()),
+            "max_age": pa.array([p.max_age for p in catalog.products], pa.int16()),
+            "requires_income": pa.array([p.requires_income for p in catalog.products], pa.bool_()),
+        }
+    )
 
 
 class _Streams:
@@ -319,6 +398,9 @@ class _Streams:
             self.writers[path] = pq.ParquetWriter(tmp, schema, compression="zstd")
         self.writers[path].write_table(table.select(schema.names).cast(schema), row_group_size=1 << 20)
 
+    def __len__(self) -> int:
+        return len(self.writers)
+
     def close(self) -> list[Path]:
         for path, writer in self.writers.items():
             writer.close()
@@ -326,10 +408,15 @@ class _Streams:
         return list(self.writers)
 
 
-def write_world(opts: WorldOptions, catalog: ProductCatalog, intents: IntentTaxonomy, lake: Lake,
-                progress: Callable[[int, int], None] | None = None,
-                render: Callable[[list[Turn], Path, np.random.Generator], object] | None = None,
-                prerendered: list | None = None) -> WorldSummary:
+def write_world(
+    opts: WorldOptions,
+    catalog: ProductCatalog,
+    intents: IntentTaxonomy,
+    lake: Lake,
+    progress: Callable[[int, int], None] | None = None,
+    render: Callable[[list[Turn], Path, np.random.Generator], object] | None = None,
+    prerendered: list | None = None,
+) -> WorldSummary:
     """Generate the whole bank into `lake` (raw/, transcripts/, audio/, _truth/) and record the run."""
     cfg = opts.config
     run = RunRecord("world", extra={"options": json.loads(cfg.model_dump_json()), "audio": opts.audio})
@@ -337,7 +424,7 @@ def write_world(opts: WorldOptions, catalog: ProductCatalog, intents: IntentTaxo
     for stale in (lake.root / "raw", lake.truth):
         if stale.exists():
             shutil.rmtree(stale)
-    for old in lake.transcripts.glob(f"date=*/{SYNTHETIC_ASR_MODEL}-*.parquet"):
+    for old in lake.transcripts.glob(f"date=*/{SYNTHETIC_ASR_MODEL}*.parquet"):
         old.unlink()
     streams = _Streams(lake.root)
     atomic_write_parquet(products_table(catalog).cast(PRODUCTS.schema), lake.raw_file("products"))
@@ -346,23 +433,24 @@ def write_world(opts: WorldOptions, catalog: ProductCatalog, intents: IntentTaxo
     n_chunks = -(-cfg.customers // cfg.chunk_customers)
     peak = 0.0
     proc = psutil.Process()
-    for chunk in range(n_chunks):
-        first = chunk * cfg.chunk_customers
-        n = min(cfg.chunk_customers, cfg.customers - first)
-        part = generate_chunk(opts, catalog, intents, chunk, first, n, names,
-                              prerendered=prerendered if opts.audio else None,
-                              audio_calls=cfg.audio_calls if (opts.audio and chunk == 0) else 0)
-        for name, table, schema in (("customers", part.customers, CUSTOMERS.schema),
-                                    ("holdings", part.holdings, HOLDINGS.schema),
-                                    ("transactions", part.transactions, TRANSACTIONS.schema),
-                                    ("web_events", part.web_events, WEB_EVENTS.schema),
-                                    ("calls", part.calls, CALLS.schema)):
+    parts = _generate_chunks(opts, catalog, intents, names, prerendered, n_chunks)
+    for chunk, part in enumerate(parts):
+        for name, table, schema in (
+            ("customers", part.customers, CUSTOMERS.schema),
+            ("holdings", part.holdings, HOLDINGS.schema),
+            ("transactions", part.transactions, TRANSACTIONS.schema),
+            ("web_events", part.web_events, WEB_EVENTS.schema),
+            ("calls", part.calls, CALLS.schema),
+        ):
             streams.append(lake.raw_file(name), table, schema)
             counts[name] = counts.get(name, 0) + table.num_rows
-        for name, table in (("life_events", part.truth_events), ("call_reasons", part.truth_calls),
-                            ("call_scripts", part.truth_scripts)):
+        for name, table in (
+            ("life_events", part.truth_events),
+            ("call_reasons", part.truth_calls),
+            ("call_scripts", part.truth_scripts),
+        ):
             streams.append(lake.truth / f"{name}.parquet", table, table.schema)
-        _write_transcripts(lake, part.transcripts, chunk)
+        _append_transcripts(streams, lake, part.transcripts)
         counts["transcripts"] = counts.get("transcripts", 0) + part.transcripts.num_rows
         jobs.extend(part.audio_jobs)
         peak = max(peak, proc.memory_info().rss / 2**20)
@@ -382,16 +470,52 @@ def write_world(opts: WorldOptions, catalog: ProductCatalog, intents: IntentTaxo
     return WorldSummary(lake.root, counts, audio_files, source, run.wall_s or 0.0, peak, path)
 
 
-def _write_transcripts(lake: Lake, table: pa.Table, chunk: int) -> None:
+def _generate_chunks(
+    opts: WorldOptions,
+    catalog: ProductCatalog,
+    intents: IntentTaxonomy,
+    names: list[str],
+    prerendered: list | None,
+    n_chunks: int,
+) -> Iterator[WorldChunk]:
+    """Chunks in order; with workers > 1 the next chunks are generated in other processes meanwhile."""
+    cfg = opts.config
+
+    def args(chunk: int) -> tuple:
+        first = chunk * cfg.chunk_customers
+        n = min(cfg.chunk_customers, cfg.customers - first)
+        audio_calls = cfg.audio_calls if (opts.audio and chunk == 0) else 0
+        pre = prerendered if opts.audio else None
+        return (opts, catalog, intents, chunk, first, n, names, pre, audio_calls)
+
+    if cfg.workers == 1 or n_chunks == 1:
+        for chunk in range(n_chunks):
+            yield generate_chunk(*args(chunk))
+        return
+    # Spawned workers: forking a process that already runs Arrow/DuckDB threads is unsafe.
+    with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=get_context("spawn")) as pool:
+        pending: deque[Future[WorldChunk]] = deque()
+        for chunk in range(n_chunks):
+            pending.append(pool.submit(generate_chunk, *args(chunk)))
+            if len(pending) >= cfg.workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _append_transcripts(streams: _Streams, lake: Lake, table: pa.Table) -> None:
+    """Append a chunk's transcript segments to one file per Korea-time call date."""
     if not table.num_rows:
         return
-    days = pc.floor_temporal(pc.add(table.column("started_at").cast(pa.timestamp("us")),
-                                    pa.scalar(KST_US, pa.duration("us"))), unit="day").cast(pa.date32())
+    local = pc.add(table.column("started_at").cast(pa.timestamp("us")), pa.scalar(KST_US, pa.duration("us")))
+    days = pc.floor_temporal(local, unit="day").cast(pa.date32())
     table = table.append_column("_day", days)
-    for day in pc.unique(days).to_pylist():
-        part = table.filter(pc.equal(table.column("_day"), pa.scalar(day, pa.date32()))).drop_columns(["_day"])
-        atomic_write_parquet(part.cast(TRANSCRIPTS.schema),
-                             lake.partition("transcripts", day) / f"{SYNTHETIC_ASR_MODEL}-c{chunk:04d}.parquet")
+    for day in sorted(pc.unique(days).to_pylist()):
+        part = table.filter(pc.equal(table.column("_day"), pa.scalar(day, pa.date32()))).drop_columns(
+            ["_day"]
+        )
+        path = lake.partition("transcripts", day) / f"{SYNTHETIC_ASR_MODEL}.parquet"
+        streams.append(path, part, TRANSCRIPTS.schema)
 
 
 def _write_audio(lake: Lake, jobs: list[AudioJob], render: Callable | None) -> list[Path]:

@@ -17,24 +17,67 @@ INCOME_MID = np.array([0, 24e6, 40e6, 60e6, 85e6, 130e6])
 OCCUPATIONS = np.array(["회사원", "공무원", "자영업", "전문직", "학생", "주부", "무직", "은퇴"])
 
 # household probabilities by age group: <30, 30-39, 40-59, 60+
-_HOUSEHOLD_P = np.array([
-    [0.58, 0.10, 0.02, 0.00, 0.30, 0.00],
-    [0.30, 0.22, 0.40, 0.04, 0.04, 0.00],
-    [0.18, 0.14, 0.56, 0.09, 0.03, 0.00],
-    [0.16, 0.30, 0.08, 0.04, 0.02, 0.40],
-])
+_HOUSEHOLD_P = np.array(
+    [
+        [0.58, 0.10, 0.02, 0.00, 0.30, 0.00],
+        [0.30, 0.22, 0.40, 0.04, 0.04, 0.00],
+        [0.18, 0.14, 0.56, 0.09, 0.03, 0.00],
+        [0.16, 0.30, 0.08, 0.04, 0.02, 0.40],
+    ]
+)
 # income band probabilities by age group
-_INCOME_P = np.array([
-    [0.35, 0.35, 0.22, 0.06, 0.015, 0.005],
-    [0.08, 0.18, 0.36, 0.24, 0.10, 0.04],
-    [0.10, 0.15, 0.28, 0.24, 0.15, 0.08],
-    [0.38, 0.30, 0.17, 0.08, 0.05, 0.02],
-])
+_INCOME_P = np.array(
+    [
+        [0.35, 0.35, 0.22, 0.06, 0.015, 0.005],
+        [0.08, 0.18, 0.36, 0.24, 0.10, 0.04],
+        [0.10, 0.15, 0.28, 0.24, 0.15, 0.08],
+        [0.38, 0.30, 0.17, 0.08, 0.05, 0.02],
+    ]
+)
 
 _SURNAMES = list("김이박최정강조윤장임한오서신권황안송류홍전고문양손배백허유남심노하곽성차주우구민진나")
-_GIVEN = ["민준", "서준", "도윤", "예준", "시우", "하준", "지호", "주원", "지후", "준우", "서연", "서윤", "지우", "서현",
-          "민서", "하은", "하윤", "윤서", "지유", "채원", "영수", "영희", "철수", "미경", "정훈", "성민", "현우", "지영",
-          "은정", "수진", "상훈", "경희", "동현", "혜진", "종민", "미영", "재훈", "선영", "태호", "보람"]
+_GIVEN = [
+    "민준",
+    "서준",
+    "도윤",
+    "예준",
+    "시우",
+    "하준",
+    "지호",
+    "주원",
+    "지후",
+    "준우",
+    "서연",
+    "서윤",
+    "지우",
+    "서현",
+    "민서",
+    "하은",
+    "하윤",
+    "윤서",
+    "지유",
+    "채원",
+    "영수",
+    "영희",
+    "철수",
+    "미경",
+    "정훈",
+    "성민",
+    "현우",
+    "지영",
+    "은정",
+    "수진",
+    "상훈",
+    "경희",
+    "동현",
+    "혜진",
+    "종민",
+    "미영",
+    "재훈",
+    "선영",
+    "태호",
+    "보람",
+]
 
 
 def name_pool(size: int = 400) -> list[str]:
@@ -53,9 +96,19 @@ def name_pool(size: int = 400) -> list[str]:
 class Population:
     """Columns of one chunk of customers as numpy arrays (index i = customer i of the chunk)."""
 
-    def __init__(self, ids: np.ndarray, age: np.ndarray, birth_days: np.ndarray, gender: np.ndarray,
-                 sido: np.ndarray, sigungu: np.ndarray, household: np.ndarray, income: np.ndarray,
-                 occupation: np.ndarray, join_days: np.ndarray) -> None:
+    def __init__(
+        self,
+        ids: np.ndarray,
+        age: np.ndarray,
+        birth_days: np.ndarray,
+        gender: np.ndarray,
+        sido: np.ndarray,
+        sigungu: np.ndarray,
+        household: np.ndarray,
+        income: np.ndarray,
+        occupation: np.ndarray,
+        join_days: np.ndarray,
+    ) -> None:
         self.ids = ids
         self.age = age  # age at the end date
         self.birth_days = birth_days  # days since 1970-01-01
@@ -73,18 +126,20 @@ class Population:
     def to_table(self) -> pa.Table:
         """The customers table (contract `customers`)."""
         n = len(self)
-        return pa.table({
-            "customer_id": pa.array(self.ids, pa.string()),
-            "birth_date": pa.array(self.birth_days.astype("int32"), pa.int32()).cast(pa.date32()),
-            "gender": pa.array(self.gender, pa.string()),
-            "region_sido": pa.array(self.sido, pa.string()),
-            "region_sigungu": pa.array(self.sigungu, pa.string()),
-            "household": pa.array(HOUSEHOLDS[self.household], pa.string()),
-            "income_band": pa.array(INCOME_BANDS[self.income], pa.string()),
-            "occupation": pa.array(self.occupation, pa.string()),
-            "join_date": pa.array(self.join_days.astype("int32"), pa.int32()).cast(pa.date32()),
-            "ingested_at": pa.nulls(n, pa.timestamp("us", tz="UTC")),
-        })
+        return pa.table(
+            {
+                "customer_id": pa.array(self.ids, pa.string()),
+                "birth_date": pa.array(self.birth_days.astype("int32"), pa.int32()).cast(pa.date32()),
+                "gender": pa.array(self.gender, pa.string()),
+                "region_sido": pa.array(self.sido, pa.string()),
+                "region_sigungu": pa.array(self.sigungu, pa.string()),
+                "household": pa.array(HOUSEHOLDS[self.household], pa.string()),
+                "income_band": pa.array(INCOME_BANDS[self.income], pa.string()),
+                "occupation": pa.array(self.occupation, pa.string()),
+                "join_date": pa.array(self.join_days.astype("int32"), pa.int32()).cast(pa.date32()),
+                "ingested_at": pa.nulls(n, pa.timestamp("us", tz="UTC")),
+            }
+        )
 
 
 def _age_group(age: np.ndarray) -> np.ndarray:
@@ -114,14 +169,23 @@ def draw_population(rng: np.random.Generator, first: int, n: int, end: date, sta
     sido_idx = rng.choice(len(REGIONS), size=n, p=shares / shares.sum())
     sido = np.array([r[0] for r in REGIONS])[sido_idx]
     pick = rng.random(n)
-    sigungu = np.array([REGIONS[s][2][int(p * len(REGIONS[s][2]))] for s, p in zip(sido_idx, pick, strict=True)])
+    sigungu = np.array(
+        [REGIONS[s][2][int(p * len(REGIONS[s][2]))] for s, p in zip(sido_idx, pick, strict=True)]
+    )
     group = _age_group(age)
     household = _rows_choice(rng, _HOUSEHOLD_P[group])
     income = _rows_choice(rng, _INCOME_P[group])
-    occ_p = np.where(income[:, None] == 0,
-                     np.where(age[:, None] < 26, [0, 0, 0, 0, 0.7, 0.05, 0.25, 0], np.where(
-                         age[:, None] >= 60, [0, 0, 0.05, 0, 0, 0.25, 0.1, 0.6], [0, 0, 0.05, 0, 0.05, 0.5, 0.4, 0])),
-                     [0.62, 0.10, 0.16, 0.10, 0.0, 0.0, 0.0, 0.02])
+    occ_p = np.where(
+        income[:, None] == 0,
+        np.where(
+            age[:, None] < 26,
+            [0, 0, 0, 0, 0.7, 0.05, 0.25, 0],
+            np.where(
+                age[:, None] >= 60, [0, 0, 0.05, 0, 0, 0.25, 0.1, 0.6], [0, 0, 0.05, 0, 0.05, 0.5, 0.4, 0]
+            ),
+        ),
+        [0.62, 0.10, 0.16, 0.10, 0.0, 0.0, 0.0, 0.02],
+    )
     occupation = OCCUPATIONS[_rows_choice(rng, occ_p.astype(float))]
     # Tenure: most customers have banked here for years; about 8% joined during the generated history.
     start_days = (start - date(1970, 1, 1)).days

@@ -36,8 +36,13 @@ def bad_csv(tmp_path: Path) -> Path:
 def test_good_rows_kept_bad_rows_rejected_with_reasons(bad_csv: Path) -> None:
     result = validate_file(bad_csv, TRANSACTIONS)
     assert result.valid.column("txn_id").to_pylist() == ["T1", "T7"]
-    reasons = dict(zip(result.rejects.column("line").to_pylist(), result.rejects.column("reason").to_pylist(),
-                       strict=True))
+    reasons = dict(
+        zip(
+            result.rejects.column("line").to_pylist(),
+            result.rejects.column("reason").to_pylist(),
+            strict=True,
+        )
+    )
     assert reasons[3] == "missing customer_id"
     assert "bad ts" in reasons[4] and "2025-13-45" in reasons[4]
     assert "bad amount" in reasons[5] and "삼천원" in reasons[5]
@@ -57,9 +62,11 @@ def test_naive_times_are_korea_time_and_stored_utc(bad_csv: Path) -> None:
 
 def test_negative_duration_rejected(tmp_path: Path) -> None:
     path = tmp_path / "calls.csv"
-    path.write_text("call_id,customer_id,started_at,duration_s,channel_layout\n"
-                    "K1,C1,2025-01-01 09:00,120.5,stereo_agent_left\nK2,C2,2025-01-01 10:00,-3,mono\n",
-                    encoding="utf-8")
+    path.write_text(
+        "call_id,customer_id,started_at,duration_s,channel_layout\n"
+        "K1,C1,2025-01-01 09:00,120.5,stereo_agent_left\nK2,C2,2025-01-01 10:00,-3,mono\n",
+        encoding="utf-8",
+    )
     result = validate_file(path, CALLS)
     assert result.valid.num_rows == 1
     assert result.rejects.column("reason").to_pylist() == ["negative duration_s: -3.0"]
@@ -76,8 +83,9 @@ def test_missing_required_column_fails_naming_file_and_column(tmp_path: Path) ->
 def test_mapping_to_absent_source_column_is_named(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("id,cust,when,amt,dir\n1,C1,2025-01-01,5,out\n", encoding="utf-8")
-    mapping = ColumnMapping({"txn_id": "id", "customer_id": "customer", "ts": "when", "amount": "amt",
-                             "direction": "dir"})
+    mapping = ColumnMapping(
+        {"txn_id": "id", "customer_id": "customer", "ts": "when", "amount": "amt", "direction": "dir"}
+    )
     with pytest.raises(SchemaError, match="'customer'"):
         validate_file(path, TRANSACTIONS, mapping)
 
@@ -119,8 +127,18 @@ def test_cli_unusable_schema_exits_2(tmp_path: Path) -> None:
 
 
 def test_foreign_schema_through_named_mapping(shared_data: Path, tmp_path: Path) -> None:
-    code = main(["--quiet", "validate", "transactions", str(shared_data / "online_retail_sample.csv"),
-                 "-m", "online_retail", "--out", str(tmp_path)])
+    code = main(
+        [
+            "--quiet",
+            "validate",
+            "transactions",
+            str(shared_data / "online_retail_sample.csv"),
+            "-m",
+            "online_retail",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     table = pq.read_table(tmp_path / "transactions.parquet")
     assert code in (0, 3)
     assert table.num_rows > 30000

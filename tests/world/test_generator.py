@@ -56,7 +56,7 @@ def test_cli_world_with_seed(tmp_path: Path) -> None:
 
 def _sql(lake: Lake, query: str) -> list[tuple]:
     con = duckdb.connect()
-    for name in (*RAW, ):
+    for name in (*RAW,):
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{lake.raw(name)}/*.parquet')")
     con.execute(f"CREATE VIEW life AS SELECT * FROM read_parquet('{lake.truth}/life_events.parquet')")
     con.execute(f"CREATE VIEW reasons AS SELECT * FROM read_parquet('{lake.truth}/call_reasons.parquet')")
@@ -64,21 +64,30 @@ def _sql(lake: Lake, query: str) -> list[tuple]:
 
 
 def test_realistic_shape(world_lake: Lake) -> None:
-    (n, ages_ok, women, regions), = _sql(world_lake, """
+    ((n, ages_ok, women, regions),) = _sql(
+        world_lake,
+        """
         SELECT count(*), avg(CASE WHEN date_diff('year', birth_date, DATE '2025-06-30') BETWEEN 19 AND 90
                                   THEN 1 ELSE 0 END),
-               avg(CASE WHEN gender = 'F' THEN 1 ELSE 0 END), count(DISTINCT region_sido) FROM customers""")
+               avg(CASE WHEN gender = 'F' THEN 1 ELSE 0 END), count(DISTINCT region_sido) FROM customers""",
+    )
     assert n == 2000 and ages_ok == 1.0 and 0.45 < women < 0.57 and regions >= 15
     # Heavy-tailed activity, with some nearly dormant customers and customers with no life event.
-    (p10, p50, p90), = _sql(world_lake, """SELECT quantile_cont(c, 0.1), quantile_cont(c, 0.5), quantile_cont(c, 0.9)
-        FROM (SELECT customer_id, count(*) c FROM transactions GROUP BY 1)""")
+    ((p10, p50, p90),) = _sql(
+        world_lake,
+        """SELECT quantile_cont(c, 0.1), quantile_cont(c, 0.5), quantile_cont(c, 0.9)
+        FROM (SELECT customer_id, count(*) c FROM transactions GROUP BY 1)""",
+    )
     assert p90 > 1.5 * p50 and p10 < 0.6 * p50
-    (no_event,), = _sql(world_lake, "SELECT 1 - count(DISTINCT customer_id) / 2000 FROM life")
+    ((no_event,),) = _sql(world_lake, "SELECT 1 - count(DISTINCT customer_id) / 2000 FROM life")
     assert 0.25 < no_event < 0.55
     # About 2-6% of customers open some product in a month (Santander-like).
-    (monthly,), = _sql(world_lake, """SELECT avg(k) FROM (SELECT date_trunc('month', ts) m,
+    ((monthly,),) = _sql(
+        world_lake,
+        """SELECT avg(k) FROM (SELECT date_trunc('month', ts) m,
         count(DISTINCT customer_id) / 2000 k FROM holdings WHERE event = 'open' AND ts >= TIMESTAMPTZ '2024-09-01'
-        GROUP BY 1)""")
+        GROUP BY 1)""",
+    )
     assert 0.02 < monthly < 0.10
     # Korean memos with everyday merchants, monthly salary and rent.
     memos = {m for (m,) in _sql(world_lake, "SELECT DISTINCT memo FROM transactions")}
@@ -87,7 +96,9 @@ def test_realistic_shape(world_lake: Lake) -> None:
 
 
 def test_planted_signal_birth_drives_memos_then_adoption(world_lake: Lake) -> None:
-    rows = _sql(world_lake, """
+    rows = _sql(
+        world_lake,
+        """
         WITH birth AS (SELECT DISTINCT customer_id FROM life WHERE event = 'birth'),
         baby AS (SELECT customer_id, count(*) n FROM transactions
                  WHERE memo IN ('산부인과', '산후조리원', '베이비용품', '기저귀 분유', '소아과') GROUP BY 1),
@@ -97,31 +108,38 @@ def test_planted_signal_birth_drives_memos_then_adoption(world_lake: Lake) -> No
                avg(coalesce(baby.n, 0)) AS baby_memos,
                avg(CASE WHEN kids.customer_id IS NOT NULL THEN 1 ELSE 0 END) AS adopted
         FROM customers c LEFT JOIN birth b USING (customer_id) LEFT JOIN baby USING (customer_id)
-        LEFT JOIN kids USING (customer_id) GROUP BY 1 ORDER BY 1""")
+        LEFT JOIN kids USING (customer_id) GROUP BY 1 ORDER BY 1""",
+    )
     (_, n_other, memos_other, adopt_other), (_, n_birth, memos_birth, adopt_birth) = rows
     assert n_birth >= 20
     assert memos_birth > 5 * max(memos_other, 0.05)
     assert adopt_birth > 5 * max(adopt_other, 0.005)
     # The memos come first: most adoptions follow the customer's first childcare memo.
-    (share_after,), = _sql(world_lake, """
+    ((share_after,),) = _sql(
+        world_lake,
+        """
         WITH first_memo AS (SELECT customer_id, min(ts) t FROM transactions
                             WHERE memo IN ('산부인과', '산후조리원', '베이비용품') GROUP BY 1),
         opens AS (SELECT h.customer_id, h.ts FROM holdings h JOIN life l USING (customer_id)
                   WHERE l.event = 'birth' AND h.product_id = 'kids_savings' AND h.event = 'open'
                   AND h.ts >= TIMESTAMPTZ '2024-06-15')
-        SELECT avg(CASE WHEN f.t < o.ts THEN 1 ELSE 0 END) FROM opens o JOIN first_memo f USING (customer_id)""")
+        SELECT avg(CASE WHEN f.t < o.ts THEN 1 ELSE 0 END) FROM opens o JOIN first_memo f USING (customer_id)""",
+    )
     assert share_after > 0.8
 
 
 def test_planted_signal_calls_precede_related_opens(world_lake: Lake) -> None:
-    (lift,), = _sql(world_lake, """
+    ((lift,),) = _sql(
+        world_lake,
+        """
         WITH asked AS (SELECT DISTINCT c.customer_id FROM calls c JOIN reasons r USING (call_id)
                        WHERE list_contains(r.intents, 'jeonse_loan_inquiry')),
         opened AS (SELECT DISTINCT customer_id FROM holdings WHERE product_id = 'jeonse_loan' AND event = 'open'
                    AND ts >= TIMESTAMPTZ '2024-06-15')
         SELECT avg(CASE WHEN o.customer_id IS NOT NULL THEN 1.0 ELSE 0 END) FILTER (WHERE a.customer_id IS NOT NULL)
              / avg(CASE WHEN o.customer_id IS NOT NULL THEN 1.0 ELSE 0 END) FILTER (WHERE a.customer_id IS NULL)
-        FROM customers c LEFT JOIN asked a USING (customer_id) LEFT JOIN opened o USING (customer_id)""")
+        FROM customers c LEFT JOIN asked a USING (customer_id) LEFT JOIN opened o USING (customer_id)""",
+    )
     assert lift > 4
 
 
@@ -134,6 +152,9 @@ def test_truth_is_kept_apart(world_lake: Lake) -> None:
 
 @pytest.mark.parametrize("table", ["transactions", "web_events", "holdings", "calls"])
 def test_foreign_keys_resolve(world_lake: Lake, table: str) -> None:
-    (orphans,), = _sql(world_lake, f"""SELECT count(*) FROM {table} t
-        WHERE t.customer_id NOT IN (SELECT customer_id FROM customers)""")
+    ((orphans,),) = _sql(
+        world_lake,
+        f"""SELECT count(*) FROM {table} t
+        WHERE t.customer_id NOT IN (SELECT customer_id FROM customers)""",
+    )
     assert orphans == 0
