@@ -13,6 +13,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import av
 import numpy as np
 import psutil
 import pyarrow as pa
@@ -458,7 +459,9 @@ def write_world(
         if progress:
             progress(chunk + 1, n_chunks)
     outputs = streams.close()
-    audio_files = _write_audio(lake, jobs, render)
+    rendered = _write_audio(lake, jobs, render)
+    _fix_audio_durations(lake, rendered)
+    audio_files = [p for p, _ in rendered.values()]
     counts["audio_files"] = len(audio_files)
     source = "none" if not opts.audio else ("shipped recordings" if prerendered else "espeak-ng")
     run.outputs = [str(p.relative_to(lake.root)) for p in outputs + audio_files]
@@ -518,18 +521,40 @@ def _append_transcripts(streams: _Streams, lake: Lake, table: pa.Table) -> None:
         streams.append(path, part, TRANSCRIPTS.schema)
 
 
-def _write_audio(lake: Lake, jobs: list[AudioJob], render: Callable | None) -> list[Path]:
-    out: list[Path] = []
+def _write_audio(lake: Lake, jobs: list[AudioJob], render: Callable | None) -> dict[str, tuple[Path, float]]:
+    """Render (or copy) each job's recording; return call id -> (file, duration in seconds)."""
+    out: dict[str, tuple[Path, float]] = {}
     for job in jobs:
         folder = lake.partition("audio", job.day)
         folder.mkdir(parents=True, exist_ok=True)
         if job.prerendered is not None:
             dest = folder / f"{job.call_id}{job.prerendered.suffix}"
             shutil.copyfile(job.prerendered, dest)
+            with av.open(str(dest)) as container:
+                duration = float(container.duration or 0) / av.time_base
         else:
             if render is None:
                 continue
             dest = folder / f"{job.call_id}.wav"
-            render(job.turns, dest, np.random.default_rng(list(job.seed)))
-        out.append(dest)
+            rendered = render(job.turns, dest, np.random.default_rng(list(job.seed)))
+            duration = float(getattr(rendered, "duration_s", 0.0))
+        out[job.call_id] = (dest, round(duration, 1))
     return out
+
+
+def _fix_audio_durations(lake: Lake, rendered: dict[str, tuple[Path, float]]) -> None:
+    """Put the real length of rendered recordings into the calls manifest."""
+    if not rendered:
+        return
+    path = lake.raw_file("calls")
+    calls = pq.read_table(path)
+    durations = [
+        rendered[c][1] if c in rendered else d
+        for c, d in zip(
+            calls.column("call_id").to_pylist(), calls.column("duration_s").to_pylist(), strict=True
+        )
+    ]
+    calls = calls.set_column(
+        calls.schema.get_field_index("duration_s"), "duration_s", pa.array(durations, pa.float64())
+    )
+    atomic_write_parquet(calls.cast(CALLS.schema), path)
