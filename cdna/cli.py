@@ -15,6 +15,17 @@ from cdna.console import Output, setup_logging
 from cdna.errors import CdnaError
 from cdna.state import State
 
+# typer >= 0.24 raises its own exception classes (it vendors click); accept both families.
+_EXIT: tuple[type[BaseException], ...] = (click.exceptions.Exit, typer.Exit)
+_ABORT: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
+_USAGE: tuple[type[BaseException], ...] = (click.ClickException,)
+try:
+    from typer._click.exceptions import ClickException as _TyperClickException
+
+    _USAGE += (_TyperClickException,)
+except ImportError:  # pragma: no cover - typer without a vendored click
+    pass
+
 __all__ = ["app", "main"]
 
 HELP = """Customer DNA — turn what bank customers [bold]say and write[/] into explained product recommendations.
@@ -91,14 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="cdna", standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.exceptions.Abort:
+    except _EXIT as exc:
+        code = int(getattr(exc, "exit_code", 0) or 0)
+    except _ABORT:
         out.error("aborted")
         code = 130
-    except click.ClickException as exc:
-        exc.show()
-        code = 2
+    except _USAGE as exc:
+        exc.show()  # type: ignore[attr-defined]
+        code = int(getattr(exc, "exit_code", 2) or 2)
     except CdnaError as exc:
         out.error(str(exc))
         code = exc.exit_code

@@ -65,7 +65,7 @@ class WorldConfig(_Model):
     end_date: date = date(2025, 6, 30)
     months: int = Field(13, ge=1, le=60)
     noise_share: float = Field(0.35, ge=0.0, le=1.0)
-    txn_per_month: float = Field(4.5, gt=0)
+    txn_per_month: float = Field(2.5, gt=0)
     calls_per_customer: float = Field(0.9, ge=0)
     audio_calls: int = Field(6, ge=0)
     chunk_customers: int = Field(20000, ge=100)
@@ -85,7 +85,7 @@ class IngestConfig(_Model):
 
 
 class AsrConfig(_Model):
-    """Speech recognition options (see the transcription stage)."""
+    """Speech recognition options (see the transcription stage; ingest.asr.options.AsrOptions documents each)."""
 
     backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     model: str = "default"
@@ -108,6 +108,8 @@ class AsrConfig(_Model):
     workers: int = Field(2, ge=1)
     threads_per_worker: int = Field(1, ge=1)
     ray_address: str | None = None
+    silence_dbfs: float = Field(-50.0, le=0)
+    flush_every: int = Field(16, ge=1)
 
 
 class NlpConfig(_Model):
@@ -158,9 +160,12 @@ class RecommendConfig(_Model):
         holdout_months: later monthly as-of dates held out for evaluation (never random).
         objective: LightGBM objective (binary with the product as a categorical feature, or lambdarank).
         n_estimators / learning_rate / num_leaves / min_child_samples: LightGBM parameters.
+        negative_share: share of negative candidate rows kept for training (all positives are kept).
+        threads: LightGBM threads (1 avoids OpenMP spin-waiting on small shared machines).
         seed: random seed of training.
         segment_column: snapshot column naming the segment (popularity baseline, per-segment gate).
         signal_views: feature views derived from calls and memos (left out by structured-only models).
+        signal_columns: glob patterns of other columns derived from memo text (memo-category spend shares).
         primary_metric: metric the retrain gate compares.
         promote_margin: relative margin the challenger must beat the champion by (0.02 = +2%).
         segment_tolerance: largest relative drop of the primary metric allowed in any segment.
@@ -172,6 +177,7 @@ class RecommendConfig(_Model):
         drift_max_share: share of drifted features that fires a retrain.
         live_decay_tolerance: retrain when the live hit rate falls this far (relative) below holdout.
         web_page_products: web page category id -> products it is evidence for.
+        memo_category_products: memo category id -> products its spending is evidence for.
     """
 
     horizon_days: int = Field(30, ge=1)
@@ -181,11 +187,14 @@ class RecommendConfig(_Model):
     objective: Literal["binary", "lambdarank"] = "binary"
     n_estimators: int = Field(300, ge=1)
     learning_rate: float = Field(0.05, gt=0)
-    num_leaves: int = Field(31, ge=2)
-    min_child_samples: int = Field(20, ge=1)
+    num_leaves: int = Field(15, ge=2)
+    min_child_samples: int = Field(50, ge=1)
+    negative_share: float = Field(0.25, gt=0, le=1)
+    threads: int = Field(1, ge=1)
     seed: int = 7
     segment_column: str = "age_band"
     signal_views: list[str] = Field(default_factory=lambda: ["signals"])
+    signal_columns: list[str] = Field(default_factory=lambda: ["spend_share_*"])
     primary_metric: str = "map@5"
     promote_margin: float = 0.0
     segment_tolerance: float = Field(0.10, ge=0)
@@ -198,6 +207,7 @@ class RecommendConfig(_Model):
     drift_max_share: float = Field(0.1, ge=0, le=1)
     live_decay_tolerance: float = Field(0.3, ge=0, le=1)
     web_page_products: dict[str, list[str]] = Field(default_factory=dict)
+    memo_category_products: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class ServeConfig(_Model):
