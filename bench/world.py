@@ -3,12 +3,14 @@
 Usage: python bench/world.py [--customers 1000000] [--out DIR] [--seed 7]
 
 Reference: the foundation issue's budget — 1,000,000 customers with 50M+ transactions in under 4 GB of
-peak memory (resident set of the `cdna world` process, measured by the kernel via getrusage).
+peak memory. Memory is the peak of the summed resident set of `cdna world` and its worker processes,
+sampled every 0.2 s (the largest single process, from the kernel's getrusage, is printed too).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import shutil
@@ -18,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import pyarrow.parquet as pq
 
 BUDGET_GB = 4.0
@@ -50,13 +53,23 @@ def main() -> None:
         str(out),
     ]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        print(proc.stderr, file=sys.stderr)
-        sys.exit(proc.returncode)
-    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # ru_maxrss is KiB on Linux
-    result = json.loads(proc.stdout)
+    with tempfile.TemporaryFile(mode="w+") as out_fh, tempfile.TemporaryFile(mode="w+") as err_fh:
+        child = subprocess.Popen(cmd, stdout=out_fh, stderr=err_fh, text=True)
+        peak_total = 0.0
+        parent = psutil.Process(child.pid)
+        while child.poll() is None:
+            peak_total = max(peak_total, _tree_rss(parent))
+            time.sleep(0.2)
+        wall = time.perf_counter() - t0
+        out_fh.seek(0)
+        err_fh.seek(0)
+        stdout, stderr = out_fh.read(), err_fh.read()
+    if child.returncode != 0:
+        print(stderr, file=sys.stderr)
+        sys.exit(child.returncode)
+    peak_gb = peak_total / 2**30
+    largest_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # ru_maxrss is KiB on Linux
+    result = json.loads(stdout)
     counts = result["counts"]
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 2**30
     txn_groups = pq.ParquetFile(out / "raw" / "transactions" / "transactions.parquet").num_row_groups
@@ -67,11 +80,25 @@ def main() -> None:
     print(f"calls                {counts['calls']:>14,}  ({counts['transcripts']:,} transcript segments)")
     print(f"wall time            {wall:>14.1f} s   ({counts['transactions'] / wall:,.0f} transactions/s)")
     print(
-        f"peak memory (RSS)    {peak_gb:>14.2f} GB  (budget {BUDGET_GB} GB: ratio {peak_gb / BUDGET_GB:.2f})"
+        f"peak memory (RSS)    {peak_gb:>14.2f} GB  all processes (budget {BUDGET_GB} GB: ratio {peak_gb / BUDGET_GB:.2f})"
     )
+    print(f"largest process      {largest_gb:>14.2f} GB")
     print(f"lake size on disk    {size:>14.2f} GB")
     if args.out is None:
         shutil.rmtree(out.parent, ignore_errors=True)
+
+
+def _tree_rss(proc: psutil.Process) -> float:
+    """Resident bytes of a process and all its descendants."""
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += p.memory_info().rss
+    return total
 
 
 if __name__ == "__main__":
