@@ -80,7 +80,16 @@ def root(
 
 
 def _register() -> None:
-    from cdna import cmd_features, cmd_ingest, cmd_nlp, cmd_recommend, cmd_serve, cmd_transcribe, demo
+    from cdna import (
+        cmd_features,
+        cmd_ingest,
+        cmd_nightly,
+        cmd_nlp,
+        cmd_recommend,
+        cmd_serve,
+        cmd_transcribe,
+        demo,
+    )
 
     cmd_ingest.register(app)
     cmd_transcribe.register(app)
@@ -88,6 +97,7 @@ def _register() -> None:
     cmd_features.register(app)
     cmd_recommend.register(app)
     cmd_serve.register(app)
+    cmd_nightly.register(app)
     demo.register(app)
 
 

@@ -1,25 +1,238 @@
-"""`cdna serve` (issue #7) and `cdna nightly` (issue #8)."""
+"""`cdna serve`, `cdna keys` and `cdna audit`: the staff service and its administration."""
 
 from __future__ import annotations
 
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 
-from cdna.state import not_built
+from cdna.errors import CdnaError
+from cdna.state import state
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from cdna.demo import DemoContext
+
+__all__ = ["AuditTamperedError", "demo_step", "register"]
 
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 
+LakeOpt = Annotated[
+    Path | None, typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE or config).")
+]
+
+
+class AuditTamperedError(CdnaError):
+    """The audit log's hash chain does not verify."""
+
+    exit_code = 1
+
 
 def register(app: typer.Typer) -> None:
-    """Add the service and scheduling commands to the CLI."""
+    """Add the service, key, audit and scheduling commands to the CLI."""
 
-    @app.command(rich_help_panel="Stages", context_settings=_EXTRA)
-    def serve() -> None:
-        """Run the staff API and console (not built yet)."""
-        raise not_built("serve", 7)
+    @app.command(rich_help_panel="Stages")
+    def serve(
+        ctx: typer.Context,
+        lake: LakeOpt = None,
+        host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+        port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
+        workers: Annotated[int | None, typer.Option(help="Worker processes (default 1).")] = None,
+        reload_interval: Annotated[
+            float | None, typer.Option(help="Seconds between polls of the champion alias and serving files.")
+        ] = None,
+    ) -> None:
+        """Run the staff API and the Korean console (/console) on uvicorn.
 
-    @app.command(rich_help_panel="Stages", context_settings=_EXTRA)
-    def nightly() -> None:
-        """Run the night's batch: transcribe → mine → features → recommend → retrain (not built yet)."""
-        raise not_built("nightly", 8)
+        Keys come from [bold]cdna keys create[/]; every customer lookup is written to LAKE/audit/.
+
+        Example: [bold]cdna serve --lake ./demo --port 8080[/]
+        """
+        import os
+
+        import uvicorn
+
+        from serve.settings import ENV_SETTINGS, ServeSettings
+
+        st = state(ctx)
+        lk = st.lake(lake)
+        settings = ServeSettings.from_config(
+            st.config.serve, lk.root, host=host, port=port, workers=workers, reload_interval_s=reload_interval
+        )
+        o = st.output
+        o.say(
+            f"staff API on [bold]http://{settings.host}:{settings.port}[/] "
+            f"(console /console, docs /docs), lake {lk.root}, {settings.workers} worker(s)"
+        )
+        common = {"host": settings.host, "port": settings.port, "log_level": "warning", "access_log": False}
+        if settings.workers > 1:
+            os.environ[ENV_SETTINGS] = settings.to_env()
+            uvicorn.run("serve.app:create_app_from_env", factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
+        else:
+            from serve.app import create_app
+
+            uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+
+    keys_app = typer.Typer(help="Issue and revoke API keys of the staff service.", no_args_is_help=True)
+    app.add_typer(keys_app, name="keys", rich_help_panel="Tools")
+
+    @keys_app.command("create")
+    def keys_create(
+        ctx: typer.Context,
+        name: Annotated[str, typer.Option("--name", help="Who holds the key (unique among active keys).")],
+        role: Annotated[str, typer.Option("--role", help="staff, ml or admin.")] = "staff",
+        lake: LakeOpt = None,
+    ) -> None:
+        """Issue a key; the key alone is printed on the last line (it is stored only as a hash).
+
+        Example: [bold]KEY=$(cdna keys create --role staff --name kim --lake ./demo | tail -1)[/]
+        """
+        from serve.keys import KeyStore, keys_path
+
+        st = state(ctx)
+        lk = st.lake(lake)
+        store = KeyStore(keys_path(lk.root))
+        key = store.create(name, role)
+        if st.json:
+            print(json.dumps({"name": name, "role": role, "key": key}))
+            return
+        st.output.say(
+            f"issued a [bold]{role}[/] key for [bold]{name}[/] (shown once; stored hashed in {store.path})"
+        )
+        print(key)
+
+    @keys_app.command("revoke")
+    def keys_revoke(
+        ctx: typer.Context,
+        name: Annotated[str, typer.Argument(help="Name of the key.")],
+        lake: LakeOpt = None,
+    ) -> None:
+        """Revoke the active key with this name; it stops working at once."""
+        from serve.keys import KeyStore, keys_path
+
+        st = state(ctx)
+        rec = KeyStore(keys_path(st.lake(lake).root)).revoke(name)
+        st.output.result({"revoked": rec.name, "role": rec.role, "revoked_at": rec.revoked_at})
+
+    @keys_app.command("list")
+    def keys_list(ctx: typer.Context, lake: LakeOpt = None) -> None:
+        """List issued keys (names, roles, dates; never the keys)."""
+        from rich.table import Table
+
+        from serve.keys import KeyStore, keys_path
+
+        st = state(ctx)
+        recs = KeyStore(keys_path(st.lake(lake).root)).list()
+        table = Table("name", "role", "prefix", "created", "revoked", show_edge=False)
+        for r in recs:
+            table.add_row(r.name, r.role, r.prefix + "…", r.created_at, r.revoked_at or "")
+        st.output.result({"keys": [r.__dict__ for r in recs]}, table)
+
+    audit_app = typer.Typer(help="Check and export the hash-chained access log.", no_args_is_help=True)
+    app.add_typer(audit_app, name="audit", rich_help_panel="Tools")
+
+    @audit_app.command("verify")
+    def audit_verify(ctx: typer.Context, lake: LakeOpt = None) -> None:
+        """Recompute the hash chain; fails (exit 1) naming the first row that was edited, removed or moved."""
+        from serve.audit import AuditLog, audit_path
+
+        st = state(ctx)
+        path = audit_path(st.lake(lake).root)
+        if not path.is_file():
+            raise CdnaError(f"no audit log at {path}", hint="the log is created by the first customer lookup")
+        log = AuditLog(path)
+        res = log.verify()
+        if not res.ok:
+            raise AuditTamperedError(
+                f"audit log {path} fails verification at row {res.bad_seq}: {res.reason}",
+                hint="rows from this one on cannot be trusted; compare with the last export and report it",
+            )
+        st.output.result(
+            {"ok": True, "rows": res.rows, "path": str(path)},
+            f"audit log ok: {res.rows:,} rows chain-verified ({path})",
+        )
+
+    @audit_app.command("export")
+    def audit_export(
+        ctx: typer.Context,
+        from_: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, Korea time).")],
+        to: Annotated[str, typer.Option("--to", help="Last day, inclusive (YYYY-MM-DD, Korea time).")],
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="JSON Lines file (default: stdout).")
+        ] = None,
+        lake: LakeOpt = None,
+    ) -> None:
+        """Export the rows of a day range as JSON Lines, with their hashes (for compliance)."""
+        from cdna.lake import atomic_write_text
+        from serve.audit import AuditLog, audit_path
+
+        st = state(ctx)
+        try:
+            start, end = date.fromisoformat(from_), date.fromisoformat(to)
+        except ValueError as exc:
+            raise CdnaError(f"--from/--to must be days like 2025-06-30 ({exc})") from None
+        if end < start:
+            raise CdnaError(f"--to {end} is before --from {start}")
+        path = audit_path(st.lake(lake).root)
+        if not path.is_file():
+            raise CdnaError(f"no audit log at {path}", hint="the log is created by the first customer lookup")
+        rows = AuditLog(path).export(start, end, st.config.timezone)
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            atomic_write_text(out, text)
+            st.output.say(f"{len(rows):,} audit rows {start}..{end} → {out}")
+
+
+
+def _demo_customer(root: Path) -> str:
+    """A customer id the demo lake can answer for (batch scores first, then the online store, then raw)."""
+    import pyarrow.parquet as pq
+
+    recs = sorted((root / "recommendations").glob("date=*/*.parquet"))
+    if recs:
+        return str(pq.read_table(recs[-1], columns=["customer_id"]).column(0)[0])
+    online = root / "online" / "features.sqlite"
+    if online.is_file():
+        import sqlite3
+
+        con = sqlite3.connect(f"file:{online}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT customer_id FROM vectors ORDER BY customer_id LIMIT 1").fetchone()
+        finally:
+            con.close()
+        if row:
+            return str(row[0])
+    return str(pq.read_table(root / "raw" / "customers", columns=["customer_id"]).column(0)[0])
+
+
+def demo_step(d: DemoContext) -> None:
+    """Issue a staff key into the demo lake and print how to start the service and query it with curl."""
+    from serve.keys import KeyStore, keys_path
+
+    store = KeyStore(keys_path(d.lake.root))
+    if any(r.name == "demo-staff" and r.revoked_at is None for r in store.list()):
+        store.revoke("demo-staff")
+    key = store.create("demo-staff", "staff")
+    cid = _demo_customer(d.lake.root)
+    serve_cmd = f"cdna serve --lake {d.lake.root} --port 8080"
+    curl = (
+        f"curl -s -H 'Authorization: Bearer {key}' -H 'X-Purpose: demo' "
+        f"'http://127.0.0.1:8080/v1/customers/{cid}/recommendations?k=3'"
+    )
+    if not d.out.json:
+        # Printed unwrapped on stdout so that both lines can be copied and pasted as they are.
+        for line in (
+            "start the staff service:",
+            f"  {serve_cmd}",
+            "then, in another terminal:",
+            f"  {curl}",
+            "console: http://127.0.0.1:8080/console (paste the key above)",
+        ):
+            d.out.out.print(line, soft_wrap=True, markup=False, highlight=False)
+    d.notes.append(("service", serve_cmd))
+    d.notes.append(("curl", curl))

@@ -113,13 +113,26 @@ class AsrConfig(_Model):
 
 
 class NlpConfig(_Model):
-    """Korean NLP options (see the mining stage)."""
+    """Korean NLP options (see the mining stage, `nlp/`).
+
+    Attributes:
+        tokenizer: morpheme analyser for intent features.
+        intent_backend: sklearn (seed-trained) or transformers (local encoder in intent_model).
+        intent_model: local folder of a Hugging Face encoder for the transformers backend.
+        intent_threshold: intents reported from this probability (the best one always is).
+        max_intents: intents per call.
+        complaint_threshold: complaint signals from this score.
+        min_interest_score: memo interests from this confidence.
+        purge_unmasked_transcripts: delete a day's transcripts once its signals are written.
+    """
 
     tokenizer: Literal["kiwi", "mecab", "okt", "komoran"] = "kiwi"
     intent_backend: Literal["sklearn", "transformers"] = "sklearn"
     intent_model: str | None = None
     intent_threshold: float = Field(0.35, ge=0, le=1)
     max_intents: int = Field(2, ge=1)
+    complaint_threshold: float = Field(0.5, ge=0, le=1)
+    min_interest_score: float = Field(0.55, ge=0, le=1)
     purge_unmasked_transcripts: bool = False
 
 
@@ -185,8 +198,8 @@ class RecommendConfig(_Model):
     train_months: int = Field(8, ge=1)
     holdout_months: int = Field(2, ge=1)
     objective: Literal["binary", "lambdarank"] = "binary"
-    n_estimators: int = Field(300, ge=1)
-    learning_rate: float = Field(0.05, gt=0)
+    n_estimators: int = Field(150, ge=1)
+    learning_rate: float = Field(0.1, gt=0)
     num_leaves: int = Field(15, ge=2)
     min_child_samples: int = Field(50, ge=1)
     negative_share: float = Field(0.25, gt=0, le=1)

@@ -1,0 +1,223 @@
+"""`cdna nightly`: run the night's stages in order as child processes, record and report what happened.
+
+Each stage runs as its own `cdna` process (its log to LAKE/_runs/nightly-<date>/<stage>.log, its JSON
+result on stdout), so a crash in one stage never takes the scheduler down with it and every stage is
+exactly what an operator would run by hand. Exit codes: 0 ok, 3 some inputs failed (the night went
+on), 1 a stage failed outright (the night stopped there; later stages would read stale inputs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cdna.config import Config
+from cdna.lake import Lake, atomic_write_text, partition_lock
+
+__all__ = ["NightOptions", "NightResult", "StageOutcome", "night_stages", "nights", "run_night"]
+
+STATUS_BY_CODE = {0: "ok", 3: "partial"}
+
+
+@dataclass(frozen=True)
+class NightOptions:
+    """What one night run does.
+
+    Attributes:
+        lake: the lake.
+        day: the night's Korea-time date.
+        engine: transcription engine (local | ray).
+        config_path: --config file passed on to every stage.
+        force: rerun a night already recorded as complete.
+        purge: run retention after the stages.
+        dry_run_purge: list what retention would delete without deleting.
+    """
+
+    lake: Lake
+    day: date
+    engine: str = "local"
+    config_path: Path | None = None
+    force: bool = False
+    purge: bool = True
+    dry_run_purge: bool = False
+
+
+@dataclass
+class StageOutcome:
+    """How one stage of the night ended."""
+
+    name: str
+    argv: list[str]
+    exit_code: int
+    status: str
+    wall_s: float
+    log: str
+    result: Any = None
+    run_records: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class NightResult:
+    """The record of one night: stages, retention and the exit code."""
+
+    day: str
+    status: str
+    exit_code: int
+    started_at: str
+    finished_at: str = ""
+    wall_s: float = 0.0
+    skipped: bool = False
+    message: str = ""
+    stages: list[StageOutcome] = field(default_factory=list)
+    retention: dict[str, Any] = field(default_factory=dict)
+
+
+def night_stages(opts: NightOptions) -> list[tuple[str, list[str]]]:
+    """The stage commands of one night, in order."""
+    lake, day = str(opts.lake.root), opts.day.isoformat()
+    return [
+        ("transcribe", ["transcribe", "--lake", lake, "--date", day, "--engine", opts.engine]),
+        ("mine", ["mine", "--lake", lake, "--date", day]),
+        ("features", ["features", "materialize", "--lake", lake, "--as-of", day]),
+        ("recommend", ["recommend", "--all", "--lake", lake, "--as-of", day]),
+        ("retrain", ["retrain", "--if-needed", "--lake", lake]),
+    ]
+
+
+def nights(start: date, end: date) -> list[date]:
+    """Every date from start to end inclusive, in order."""
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def record_path(lake: Lake, day: date) -> Path:
+    """Where a night's JSON record lives."""
+    return lake.runs / f"nightly-{day.isoformat()}.json"
+
+
+def _new_run_records(lake: Lake, since: float) -> list[dict[str, Any]]:
+    out = []
+    if lake.runs.is_dir():
+        for path in sorted(lake.runs.glob("*.json")):
+            if path.name.startswith("nightly-") or path.stat().st_mtime < since:
+                continue
+            try:
+                out.append(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, json.JSONDecodeError):
+                continue
+    return out
+
+
+def _run_stage(name: str, argv: list[str], opts: NightOptions, log_dir: Path) -> StageOutcome:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"{name}.log"
+    cmd = [sys.executable, "-m", "cdna", "--json"]
+    if opts.config_path:
+        cmd += ["--config", str(opts.config_path)]
+    cmd += argv
+    since = time.time() - 1
+    t0 = time.perf_counter()
+    env = {**os.environ, "COLUMNS": "160", "PYTHONUNBUFFERED": "1"}
+    with open(log, "w", encoding="utf-8") as fh:
+        fh.write(f"$ cdna --json {' '.join(argv)}\n")
+        fh.flush()
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=fh, text=True, env=env, check=False)
+        if proc.stdout:
+            fh.write("\n--- result (stdout) ---\n" + proc.stdout)
+    result: Any = None
+    if proc.stdout.strip():
+        try:
+            result = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            result = proc.stdout.strip()[-2000:]
+    status = STATUS_BY_CODE.get(proc.returncode, "failed")
+    return StageOutcome(
+        name,
+        argv,
+        proc.returncode,
+        status,
+        round(time.perf_counter() - t0, 2),
+        str(log),
+        result,
+        _new_run_records(opts.lake, since),
+    )
+
+
+def run_night(
+    opts: NightOptions, config: Config, on_stage: Callable[[str, str], None] | None = None
+) -> NightResult:
+    """Run one night under the lake's nightly lock; returns (and writes) its record."""
+    from ingest.retention import apply_purge, plan_purge
+
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    res = NightResult(opts.day.isoformat(), "running", 0, started.isoformat(timespec="seconds"))
+    path = record_path(opts.lake, opts.day)
+    with partition_lock(opts.lake, "nightly"):
+        if path.exists() and not opts.force:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+            if previous.get("status") == "ok":
+                res.status, res.skipped = "ok", True
+                res.message = (
+                    f"night {opts.day} already complete (finished {previous.get('finished_at')}); "
+                    "nothing to do — use --force to run it again"
+                )
+                return res
+        log_dir = opts.lake.runs / f"nightly-{opts.day.isoformat()}"
+        for name, argv in night_stages(opts):
+            if on_stage:
+                on_stage(name, "start")
+            outcome = _run_stage(name, argv, opts, log_dir)
+            res.stages.append(outcome)
+            if on_stage:
+                on_stage(name, outcome.status)
+            if outcome.status == "failed":
+                res.status, res.exit_code = "failed", 1
+                res.message = (
+                    f"stage '{name}' failed (exit {outcome.exit_code}); the night stopped there and "
+                    f"earlier outputs are intact — read {outcome.log}"
+                )
+                break
+        else:
+            partial = [s.name for s in res.stages if s.status == "partial"]
+            res.status, res.exit_code = ("partial", 3) if partial else ("ok", 0)
+            res.message = (
+                f"some inputs failed in: {', '.join(partial)} (see the report)"
+                if partial
+                else "every stage finished"
+            )
+            if opts.purge:
+                plan = plan_purge(opts.lake, config.retention, opts.day)
+                dry = opts.dry_run_purge or config.retention.dry_run
+                removed = 0 if dry else apply_purge(plan)
+                res.retention = {
+                    "dry_run": dry,
+                    "removed": removed,
+                    "summary": plan.summary(),
+                    "items": [
+                        {
+                            "kind": i.kind,
+                            "path": str(i.path),
+                            "date": str(i.day),
+                            "bytes": i.bytes,
+                            "reason": i.reason,
+                        }
+                        for i in plan.items
+                    ],
+                    "kept": [{"path": p, "reason": r} for p, r in plan.kept],
+                }
+        res.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+        res.wall_s = round(time.perf_counter() - t0, 2)
+        data = asdict(res)
+        atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        from cdna.runs import render_night_html
+
+        atomic_write_text(path.with_suffix(".html"), render_night_html(data))
+    return res

@@ -1,0 +1,1 @@
+"""The staff console: one static Korean page (index.html + console.js) served at /console."""

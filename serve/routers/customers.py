@@ -1,0 +1,184 @@
+"""Customer lookups: top-k recommendations and the DNA profile (every call is audited by the app)."""
+
+# No `from __future__ import annotations`: the `k` bound is a closure value FastAPI must see at runtime.
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from serve.deps import AppContext, live_serving, require
+from serve.keys import KeyRecord
+from serve.models import CUSTOMER_ID_PATTERN, Profile, Recommendations, problems
+from serve.problems import ProblemError
+from serve.state import Serving, mask_generated, mask_text
+
+__all__ = ["build_router", "profile_of", "recommendations_of"]
+
+CustomerId = Annotated[
+    str,
+    Path(
+        pattern=CUSTOMER_ID_PATTERN,
+        max_length=64,
+        description="customer id (letters, digits, '_' or '-')",
+        examples=["C0000001"],
+    ),
+]
+
+# Read by the audit middleware from the raw headers; declared here so that the API documents it.
+Purpose = Annotated[
+    str | None,
+    Header(
+        alias="X-Purpose",
+        max_length=200,
+        description="why you look (recorded in the audit log), e.g. counseling, sales, complaint",
+        examples=["counseling"],
+    ),
+]
+
+
+def _unknown(customer_id: str) -> ProblemError:
+    return ProblemError(
+        404,
+        f"customer {customer_id!r} is not known to the service",
+        f"고객 {customer_id!r}을(를) 찾을 수 없습니다",
+        title="Unknown customer",
+        title_ko="고객을 찾을 수 없습니다",
+        slug="unknown-customer",
+    )
+
+
+def recommendations_of(ctx: AppContext, live: Serving, customer_id: str, k: int) -> dict[str, Any]:
+    """The recommendations body for one customer (404 ProblemError when unknown)."""
+    rows = live.recommendations(customer_id)
+    if rows is None:
+        if live.features(customer_id) is None:
+            raise _unknown(customer_id)
+        rows = []
+    out = []
+    for r in rows[:k]:
+        product = ctx.products.get(r["product_id"], {})
+        out.append(
+            {
+                "rank": r["rank"],
+                "product_id": r["product_id"],
+                "product_name": product.get("name", r["product_id"]),
+                "family": product.get("family"),
+                "score": round(r["score"], 6),
+                "reasons": [mask_generated(t) for t in r["reasons"]],
+                "evidence_ids": r["evidence_ids"],
+            }
+        )
+    return {
+        "customer_id": customer_id,
+        "as_of": rows[0]["as_of"] if rows else live.recs_as_of,
+        "model_version": rows[0]["model_version"] if rows else live.model_version,
+        "k": k,
+        "recommendations": out,
+    }
+
+
+_DEMOGRAPHICS = ("age_band", "household", "income_band", "region_sido", "tenure_days")
+_RFM = ("recency_days", "txn_count_365d", "spend_amount_365d", "txn_count_30d", "spend_amount_30d")
+
+
+def profile_of(ctx: AppContext, live: Serving, customer_id: str) -> dict[str, Any]:
+    """The profile body for one customer (404 ProblemError when unknown)."""
+    vec = live.features(customer_id)
+    sig = live.signals.get(customer_id, {})
+    if vec is None and not sig and live.recommendations(customer_id) is None:
+        raise _unknown(customer_id)
+    vec = vec or {}
+    segment = None
+    if vec.get("segment_name") is not None:
+        segment = {"id": vec.get("segment_id"), "name": vec.get("segment_name")}
+    holdings = [
+        {"product_id": pid, "name": ctx.products.get(pid, {}).get("name", pid)}
+        for pid in ctx.products
+        if vec.get(f"held_{pid}") is True
+    ]
+    counts: list[dict[str, Any]] = [
+        {"label": label, "name": name, "count": int(vec[f"intent_{label}_90d"])}
+        for label, name in ctx.intents.items()
+        if vec.get(f"intent_{label}_90d")
+    ]
+    counts.sort(key=lambda c: -c["count"])
+    recent = [
+        {**s, "name": ctx.intents.get(s["label"], s["label"]), "evidence": mask_text(s["evidence"])}
+        for s in sig.get("intent", [])
+    ]
+    interests = [
+        {**s, "name": ctx.interests.get(s["label"], s["label"]), "evidence": mask_text(s["evidence"])}
+        for s in sig.get("interest", [])
+    ]
+    if not interests:
+        # Without mined memo signals, the feature store's decayed interest scores still show what they spend on.
+        scored = [(label, vec.get(f"interest_{label}") or 0.0) for label in ctx.interests]
+        interests = [
+            {"label": label, "name": ctx.interests[label], "score": round(float(score), 4)}
+            for label, score in sorted(scored, key=lambda x: -x[1])[:5]
+            if score > 0
+        ]
+    shares = [(label, vec.get(f"spend_share_{label}") or 0.0) for label in ctx.interests]
+    spend_mix = [
+        {"label": label, "name": ctx.interests[label], "share": round(float(share), 4)}
+        for label, share in sorted(shares, key=lambda x: -x[1])[:3]
+        if share > 0
+    ]
+    churn = vec.get("churn_risk")
+    return {
+        "customer_id": customer_id,
+        "as_of": vec.get("as_of") or live.online_info.get("as_of"),
+        "segment": segment,
+        "demographics": {k: vec[k] for k in _DEMOGRAPHICS if vec.get(k) is not None},
+        "rfm": {k: vec[k] for k in _RFM if vec.get(k) is not None},
+        "churn_risk": float(churn) if churn is not None else None,
+        "holdings": holdings,
+        "intent_counts_90d": counts,
+        "recent_intents": recent,
+        "interests": interests,
+        "spend_mix": spend_mix,
+        "model_version": live.model_version,
+    }
+
+
+def build_router(max_k: int) -> APIRouter:
+    """The customers router; `k` is bounded by the configured `max_k`."""
+    router = APIRouter(prefix="/v1/customers", tags=["customers"])
+    staff = Depends(require("staff"))
+
+    @router.get(
+        "/{customer_id}/recommendations",
+        response_model=Recommendations,
+        responses=problems(401, 403, 404, 422, 429, 503),
+        summary="Top-k products for a customer, with Korean reasons",
+    )
+    async def recommendations(
+        customer_id: CustomerId,
+        request: Request,
+        key: Annotated[KeyRecord, staff],
+        purpose: Purpose = None,
+        k: Annotated[int, Query(ge=1, le=max_k, description="how many products", examples=[5])] = 5,
+    ) -> JSONResponse:
+        """Products ranked by the champion model's batch scores, each with its reasons and evidence ids.
+
+        Send `X-Purpose` to record why you looked (kept in the audit log).
+        """
+        return JSONResponse(recommendations_of(request.app.state.ctx, live_serving(request), customer_id, k))
+
+    @router.get(
+        "/{customer_id}/profile",
+        response_model=Profile,
+        responses=problems(401, 403, 404, 422, 429, 503),
+        summary="The customer's DNA: segment, RFM, churn risk, recent intents and interests",
+    )
+    async def profile(
+        customer_id: CustomerId,
+        request: Request,
+        key: Annotated[KeyRecord, staff],
+        purpose: Purpose = None,
+    ) -> JSONResponse:
+        """Segment, RFM, churn risk, holdings, recent call intents and interests, with masked evidence only."""
+        return JSONResponse(profile_of(request.app.state.ctx, live_serving(request), customer_id))
+
+    return router
