@@ -32,7 +32,9 @@ def _feature_set(config: Config) -> FeatureSet:
     from cdna.config import load_intents, load_memo_categories, load_products
     from features.snapshot import FeatureSet
 
-    return FeatureSet(config.features, load_products(), load_intents(), load_memo_categories(), config.timezone)
+    return FeatureSet(
+        config.features, load_products(), load_intents(), load_memo_categories(), config.timezone
+    )
 
 
 def _day(value: str | None, option: str = "--as-of") -> date | None:
@@ -41,7 +43,9 @@ def _day(value: str | None, option: str = "--as-of") -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ConfigError(f"{option} {value!r} is not a date", hint="use YYYY-MM-DD (a Korea-time calendar day)") from None
+        raise ConfigError(
+            f"{option} {value!r} is not a date", hint="use YYYY-MM-DD (a Korea-time calendar day)"
+        ) from None
 
 
 def _skips(o: Any, lineage: dict[str, Any]) -> None:
@@ -55,7 +59,9 @@ def _skips(o: Any, lineage: dict[str, Any]) -> None:
 @features_app.command("snapshot")
 def snapshot_cmd(
     ctx: typer.Context,
-    as_of: Annotated[str, typer.Option("--as-of", help="Korea-time day; events up to 23:59:59.999999 count.")],
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="Korea-time day; events up to 23:59:59.999999 count.")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write (+ FILE.lineage.json).")],
     lake: LakeOpt = None,
 ) -> None:
@@ -73,21 +79,37 @@ def snapshot_cmd(
     day = _day(as_of)
     assert day is not None
     res = snapshot(fs, lk.root, day, out)
-    run = RunRecord("features-snapshot", inputs=[i["path"] for i in res.lineage["inputs"]], outputs=[str(out)])
+    run = RunRecord(
+        "features-snapshot", inputs=[i["path"] for i in res.lineage["inputs"]], outputs=[str(out)]
+    )
     run.counts = {"rows": res.rows, "features": len(res.columns)}
     run.extra = {"views": res.lineage["views"], "skipped": res.lineage["skipped"], "as_of": as_of}
     run.finish(lk)
     _skips(o, res.lineage)
-    o.result({"path": str(out), "rows": res.rows, "features": len(res.columns), "as_of": as_of,
-              "views": res.lineage["views"], "skipped": res.lineage["skipped"], "wall_s": round(res.wall_s, 2)},
-             f"{res.rows:,} customers × {len(res.columns)} features as of {as_of} → {out} ({res.wall_s:.1f} s)")
+    o.result(
+        {
+            "path": str(out),
+            "rows": res.rows,
+            "features": len(res.columns),
+            "as_of": as_of,
+            "views": res.lineage["views"],
+            "skipped": res.lineage["skipped"],
+            "wall_s": round(res.wall_s, 2),
+        },
+        f"{res.rows:,} customers × {len(res.columns)} features as of {as_of} → {out} ({res.wall_s:.1f} s)",
+    )
 
 
 @features_app.command("training-set")
 def training_set_cmd(
     ctx: typer.Context,
-    entities: Annotated[Path, typer.Option("--entities", help="Parquet/CSV with customer_id, as_of (many dates per customer).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write, rows in the entities' order.")],
+    entities: Annotated[
+        Path,
+        typer.Option("--entities", help="Parquet/CSV with customer_id, as_of (many dates per customer)."),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Parquet file to write, rows in the entities' order.")
+    ],
     lake: LakeOpt = None,
 ) -> None:
     """Point-in-time features for many (customer_id, as_of) rows in one DuckDB query plan.
@@ -100,17 +122,33 @@ def training_set_cmd(
     o = st.output
     lk = st.lake(lake)
     res = training_set(_feature_set(st.config), lk.root, entities, out)
+    from cdna.lake import RunRecord
+
+    run = RunRecord(
+        "features-training-set",
+        inputs=[str(entities)] + [i["path"] for i in res.lineage["inputs"]],
+        outputs=[str(out)],
+    )
+    run.counts = {"rows": res.rows, "features": len(res.columns)}
+    run.extra = {"views": res.lineage["views"], "skipped": res.lineage["skipped"]}
+    run.finish(lk)
     _skips(o, res.lineage)
-    o.result({"path": str(out), "rows": res.rows, "features": len(res.columns), "wall_s": round(res.wall_s, 2)},
-             f"{res.rows:,} rows × {len(res.columns)} features → {out} ({res.wall_s:.1f} s)")
+    o.result(
+        {"path": str(out), "rows": res.rows, "features": len(res.columns), "wall_s": round(res.wall_s, 2)},
+        f"{res.rows:,} rows × {len(res.columns)} features → {out} ({res.wall_s:.1f} s)",
+    )
 
 
 @features_app.command("sql")
 def sql_cmd(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="DuckDB SQL over snapshots, <view> tables, raw_<table>, signals.")],
+    query: Annotated[
+        str, typer.Argument(help="DuckDB SQL over snapshots, <view> tables, raw_<table>, signals.")
+    ],
     lake: LakeOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the full result to Parquet or CSV.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the full result to Parquet or CSV.")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Rows to print.")] = 50,
 ) -> None:
     """Query the offline store directly with DuckDB (for analysts).
@@ -152,7 +190,9 @@ def segments_cmd(
     ctx: typer.Context,
     report: Annotated[Path, typer.Option("--report", help="Folder for segments.html and segments.csv.")],
     lake: LakeOpt = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Day to segment at (default: last transaction day).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Day to segment at (default: last transaction day).")
+    ] = None,
 ) -> None:
     """RFM K-means segmentation (k by silhouette, elbow reported) with an HTML report of plots.
 
@@ -171,18 +211,44 @@ def segments_cmd(
     snap = snapshot(fs, lk.root, day, report / f"snapshot-{day}.parquet")
     _skips(o, snap.lineage)
     df, seg = segment_snapshot(fs, snap.path)
-    notes = [f"as of {day} (Korea time), {snap.rows:,} customers, lake {lk.root}",
-             f"feature view versions: {snap.lineage['views']}",
-             f"spend categories: {snap.lineage['notes'].get('transactions', '')}"]
+    notes = [
+        f"as of {day} (Korea time), {snap.rows:,} customers, lake {lk.root}",
+        f"feature view versions: {snap.lineage['views']}",
+        f"spend categories: {snap.lineage['notes'].get('transactions', '')}",
+    ]
     path = write_report(df, seg, report, f"Customer DNA — RFM segments as of {day}", notes)
     human = Table(title=f"k = {seg.k_} (silhouette), elbow at k = {seg.elbow_k_}", show_edge=False)
-    for c in ("segment", "name", "customers", "share", "recency_median", "frequency_median", "monetary_median"):
+    for c in (
+        "segment",
+        "name",
+        "customers",
+        "share",
+        "recency_median",
+        "frequency_median",
+        "monetary_median",
+    ):
         human.add_column(c, justify="left" if c == "name" else "right")
     for r in seg.profile_.itertuples():
-        human.add_row(str(r.segment), r.name, f"{r.customers:,}", f"{r.share:.1%}", f"{r.recency_median:,.0f}",
-                      f"{r.frequency_median:,.0f}", f"{r.monetary_median:,.0f}")
-    o.result({"report": str(path), "k": seg.k_, "elbow_k": seg.elbow_k_, "silhouette": seg.silhouette_,
-              "inertia": seg.inertia_, "segments": seg.profile_.to_dict(orient="records")}, human)
+        human.add_row(
+            str(r.segment),
+            str(r.name),
+            f"{r.customers:,}",
+            f"{r.share:.1%}",
+            f"{r.recency_median:,.0f}",
+            f"{r.frequency_median:,.0f}",
+            f"{r.monetary_median:,.0f}",
+        )
+    o.result(
+        {
+            "report": str(path),
+            "k": seg.k_,
+            "elbow_k": seg.elbow_k_,
+            "silhouette": seg.silhouette_,
+            "inertia": seg.inertia_,
+            "segments": seg.profile_.to_dict(orient="records"),
+        },
+        human,
+    )
     o.say(f"report → {path}")
 
 
@@ -190,7 +256,9 @@ def segments_cmd(
 def materialize_cmd(
     ctx: typer.Context,
     lake: LakeOpt = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Day to materialise (default: last transaction day).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Day to materialise (default: last transaction day).")
+    ] = None,
 ) -> None:
     """Write the offline store (LAKE/features/<view>/date=D) and swap in the online store (LAKE/online/).
 
@@ -206,42 +274,70 @@ def materialize_cmd(
     day = _day(as_of) or latest_event_day(fs, lk)
     with partition_lock(lk, f"features/date={day}"):
         res = materialize(fs, lk, day)
-    run = RunRecord("features-materialize", inputs=[i["path"] for i in res.snapshot.lineage["inputs"]],
-                    outputs=[str(p) for p in [res.snapshot.path, *res.view_files.values(), res.online_path] if p])
-    run.counts = {"rows": res.snapshot.rows, "features": len(res.snapshot.columns), "online_rows": res.online_rows}
-    run.extra = {"as_of": str(day), "views": res.snapshot.lineage["views"], "skipped": res.snapshot.lineage["skipped"]}
+    run = RunRecord(
+        "features-materialize",
+        inputs=[i["path"] for i in res.snapshot.lineage["inputs"]],
+        outputs=[str(p) for p in [res.snapshot.path, *res.view_files.values(), res.online_path] if p],
+    )
+    run.counts = {
+        "rows": res.snapshot.rows,
+        "features": len(res.snapshot.columns),
+        "online_rows": res.online_rows,
+    }
+    run.extra = {
+        "as_of": str(day),
+        "views": res.snapshot.lineage["views"],
+        "skipped": res.snapshot.lineage["skipped"],
+    }
     run.finish(lk)
     _skips(o, res.snapshot.lineage)
     seg = res.segmentation
-    o.result({"as_of": str(day), "snapshot": str(res.snapshot.path), "rows": res.snapshot.rows,
-              "views": {k: str(v) for k, v in res.view_files.items()}, "online": str(res.online_path),
-              "online_rows": res.online_rows, "segments_k": seg.k_ if seg else None},
-             f"{res.snapshot.rows:,} customers as of {day}: offline store {len(res.view_files)} views, "
-             f"online store {res.online_rows:,} vectors → {res.online_path}")
+    o.result(
+        {
+            "as_of": str(day),
+            "snapshot": str(res.snapshot.path),
+            "rows": res.snapshot.rows,
+            "views": {k: str(v) for k, v in res.view_files.items()},
+            "online": str(res.online_path),
+            "online_rows": res.online_rows,
+            "segments_k": seg.k_ if seg else None,
+        },
+        f"{res.snapshot.rows:,} customers as of {day}: offline store {len(res.view_files)} views, "
+        f"online store {res.online_rows:,} vectors → {res.online_path}",
+    )
 
 
 def show_table(fs: FeatureSet, vector: dict[str, Any], customer_id: str, all_values: bool = False) -> Table:
     """One customer's DNA as a rich table grouped by view (zero/false/empty values hidden unless all_values)."""
     from features.definitions import derived_features
 
-    table = Table(title=f"Customer DNA — {customer_id} (as of {vector.get('as_of')})", show_edge=False,
-                  title_justify="left")
+    table = Table(
+        title=f"Customer DNA — {customer_id} (as of {vector.get('as_of')})",
+        show_edge=False,
+        title_justify="left",
+    )
     table.add_column("view")
     table.add_column("feature")
     table.add_column("value", justify="right")
     table.add_column("meaning", style="dim")
     groups = [(f"{v.korean_name or v.name}", [(f.name, f.description) for f in v.features]) for v in fs.views]
     groups.append(("파생 (derived)", [(d.name, d.description) for d in derived_features(fs.catalog)]))
-    groups.append(("세그먼트", [("segment_id", "RFM segment (0 = most valuable)"), ("segment_name", "segment name")]))
+    groups.append(
+        ("세그먼트", [("segment_id", "RFM segment (0 = most valuable)"), ("segment_name", "segment name")])
+    )
     for title, feats in groups:
         first = True
         for name, desc in feats:
             if name not in vector:
                 continue
             v = vector[name]
-            if not all_values and (v is None or v is False or v == 0):
+            if not all_values and name != "segment_id" and (v is None or v is False or v == 0):
                 continue
-            text = f"{v:,.3f}" if isinstance(v, float) else (f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v))
+            text = (
+                f"{v:,.3f}"
+                if isinstance(v, float)
+                else (f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v))
+            )
             table.add_row(title if first else "", name, text, desc)
             first = False
     return table
@@ -252,7 +348,9 @@ def show_cmd(
     ctx: typer.Context,
     customer_id: Annotated[str, typer.Argument(help="Customer id, e.g. C0000001.")],
     lake: LakeOpt = None,
-    all_values: Annotated[bool, typer.Option("--all", help="Also show zero, false and empty features.")] = False,
+    all_values: Annotated[
+        bool, typer.Option("--all", help="Also show zero, false and empty features.")
+    ] = False,
 ) -> None:
     """One customer's DNA as a readable table (from the online store, else the latest snapshot).
 
@@ -275,8 +373,12 @@ def show_cmd(
         store.close()
     else:
         snap = latest_snapshot(lk)
-        rows = duckdb.connect().execute(f"SELECT * FROM read_parquet('{snap}', hive_partitioning = false) WHERE customer_id = ?",
-                                        [customer_id]).to_arrow_table().to_pylist()
+        cur = duckdb.connect().execute(
+            f"SELECT * FROM read_parquet('{snap}', hive_partitioning = false) WHERE customer_id = ?",
+            [customer_id],
+        )
+        names = [d[0] for d in cur.description or []]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         if not rows:
             raise UnknownCustomerError(f"customer {customer_id!r} is not in {snap}", hint="check the id")
         vector = {k: (str(v) if isinstance(v, date) else v) for k, v in rows[0].items()}
@@ -295,9 +397,14 @@ def demo_step(d: DemoContext) -> None:
     res = materialize(fs, d.lake, day)
     assert res.online_path is not None
     # show a customer with a full DNA: many products and recent activity
-    cid = duckdb.connect().execute(
-        f"SELECT customer_id FROM read_parquet('{res.snapshot.path}', hive_partitioning = false) "
-        "ORDER BY product_count DESC, txn_count_90d DESC, customer_id LIMIT 1").fetchall()[0][0]
+    cid = (
+        duckdb.connect()
+        .execute(
+            f"SELECT customer_id FROM read_parquet('{res.snapshot.path}', hive_partitioning = false) "
+            "ORDER BY product_count DESC, txn_count_90d DESC, customer_id LIMIT 1"
+        )
+        .fetchall()[0][0]
+    )
     store = SqliteOnlineStore(res.online_path)
     try:
         vector = store.get(cid)
@@ -305,8 +412,13 @@ def demo_step(d: DemoContext) -> None:
         store.close()
     d.out.say(show_table(fs, vector, cid))
     seg = res.segmentation
-    d.notes.append(("feature store", f"{res.snapshot.rows:,} customers × {len(res.snapshot.columns)} features as of "
-                                     f"{day}; {seg.k_ if seg else 0} RFM segments; online store → {res.online_path}"))
+    d.notes.append(
+        (
+            "feature store",
+            f"{res.snapshot.rows:,} customers × {len(res.snapshot.columns)} features as of "
+            f"{day}; {seg.k_ if seg else 0} RFM segments; online store → {res.online_path}",
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

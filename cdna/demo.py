@@ -48,10 +48,18 @@ def _step_world(d: DemoContext) -> None:
     )
 
 
-# Later stages add themselves here, in pipeline order.
-STEPS: list[tuple[str, Callable[[DemoContext], Any]]] = [
-    ("world", _step_world),
-]
+def _steps() -> list[tuple[str, Callable[[DemoContext], Any]]]:
+    """Every stage's demo step, in pipeline order (imported lazily to keep `cdna --help` fast)."""
+    from cdna import cmd_features, cmd_nlp, cmd_recommend, cmd_serve, cmd_transcribe
+
+    return [
+        ("world", _step_world),
+        ("transcribe", cmd_transcribe.demo_step),
+        ("mine", cmd_nlp.demo_step),
+        ("features", cmd_features.demo_step),
+        ("recommend", cmd_recommend.demo_step),
+        ("serve", cmd_serve.demo_step),
+    ]
 
 
 def register(app: typer.Typer) -> None:
@@ -82,7 +90,7 @@ def register(app: typer.Typer) -> None:
         d = DemoContext(ctx, lake, o, customers, audio)
         o.say(Panel.fit(f"Customer DNA demo → [bold]{lake.root}[/]", border_style="cyan"))
         timings: list[tuple[str, float]] = []
-        for name, step in STEPS:
+        for name, step in _steps():
             o.say(f"[bold cyan]▶ {name}[/]")
             t0 = time.perf_counter()
             step(d)
@@ -95,7 +103,8 @@ def register(app: typer.Typer) -> None:
         for name, secs in timings:
             table.add_row(name, "", f"{secs:.1f}")
         for key, text in notes.items():
-            table.add_row(f"  {key}", text, "")
+            if key not in ("service", "curl"):
+                table.add_row(f"  {key}", text, "")
         o.result(
             {
                 "lake": str(lake.root),
@@ -105,9 +114,19 @@ def register(app: typer.Typer) -> None:
             },
             table,
         )
-        o.out.print(
-            f"\nOutputs are in [bold]{lake.root}[/]. Use it with any command: "
-            f"[bold]cdna <command> --lake {lake.root}[/]  (or export CDNA_LAKE={lake.root})"
-        )
+        if not o.json:
+            o.out.print(
+                f"\nOutputs are in [bold]{lake.root}[/]. Use it with any command: "
+                f"[bold]cdna <command> --lake {lake.root}[/]  (or export CDNA_LAKE={lake.root})"
+            )
+            if "service" in notes:
+                # Unwrapped so both lines can be copied and pasted as they are.
+                for line in (
+                    "Start the staff service:",
+                    f"  {notes['service']}",
+                    "Then, in another terminal:",
+                    f"  {notes['curl']}",
+                ):
+                    o.out.print(line, soft_wrap=True, markup=False, highlight=False)
         if d.failed:
             raise typer.Exit(code=3)

@@ -1,0 +1,159 @@
+"""The online store: the latest feature vector per customer in one SQLite file, swapped in atomically.
+
+A materialisation writes a new file beside the live one and renames it over it; readers holding the old
+file keep reading it (POSIX keeps the inode) and reopen when they see a new inode, so a reader never sees a
+half-written store. Vectors are JSON arrays whose column names live once in the file's `meta` table. `OnlineStore` is the interface a Redis backend would implement.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from cdna.errors import LakeError, UnknownCustomerError
+
+__all__ = ["OnlineStore", "SqliteOnlineStore", "write_sqlite_store"]
+
+
+class OnlineStore(ABC):
+    """Latest feature vector per customer (SQLite today; a Redis backend implements the same methods)."""
+
+    @abstractmethod
+    def get(self, customer_id: str) -> dict[str, Any]:
+        """The customer's feature vector, or UnknownCustomerError."""
+
+    @abstractmethod
+    def get_many(self, customer_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Vectors of the customers that exist, keyed by id."""
+
+    @abstractmethod
+    def info(self) -> dict[str, Any]:
+        """Metadata of the live materialisation (as_of, rows, view versions)."""
+
+
+def _json_expr(name: str, duck_type: str) -> str:
+    q = '"' + name.replace('"', '""') + '"'
+    t = duck_type.upper()
+    if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL"):
+        return f"CASE WHEN isnan({q}) THEN NULL ELSE round({q}, 6) END"
+    if t.startswith("DATE") or t.startswith("TIMESTAMP"):
+        return f"CAST({q} AS VARCHAR)"
+    return q
+
+
+def write_sqlite_store(relation_sql: str, path: Path, meta: dict[str, Any]) -> int:
+    """Materialise a DuckDB relation (one row per customer_id) into a new SQLite file, then swap it in.
+
+    `relation_sql` is a FROM clause such as `read_parquet('snapshot.parquet')`. Each vector is a JSON array
+    in the column order kept in the `meta` table, built by DuckDB (not row by row in Python).
+    """
+    import duckdb
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    duck = duckdb.connect()
+    try:
+        rel = duck.sql(f"SELECT * FROM {relation_sql} LIMIT 0")
+        types = dict(zip(rel.columns, [str(t) for t in rel.types], strict=True))
+        columns = [c for c in rel.columns if c != "customer_id"]
+        exprs = ", ".join(_json_expr(c, types[c]) for c in columns)
+        con = sqlite3.connect(tmp)
+        con.execute("PRAGMA journal_mode = OFF")
+        con.execute("PRAGMA synchronous = OFF")
+        con.execute("CREATE TABLE vectors (customer_id TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID")
+        con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        reader = duck.sql(
+            f"SELECT CAST(customer_id AS VARCHAR), CAST(json_array({exprs}) AS VARCHAR) "
+            f"FROM {relation_sql} ORDER BY 1"
+        ).to_arrow_reader(100_000)
+        n = 0
+        for batch in reader:
+            ids = batch.column(0).to_pylist()
+            vecs = batch.column(1).to_pylist()
+            con.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", zip(ids, vecs, strict=True))
+            n += len(ids)
+        info = {**meta, "rows": n, "columns": columns}
+        con.execute(
+            "INSERT INTO meta VALUES ('info', ?)", (json.dumps(info, ensure_ascii=False, default=str),)
+        )
+        con.commit()
+        con.close()
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        duck.close()
+        tmp.unlink(missing_ok=True)
+    return n
+
+
+class SqliteOnlineStore(OnlineStore):
+    """Read side of the SQLite online store; reopens itself when a new materialisation is swapped in.
+
+    Attributes:
+        path: the SQLite file (LAKE/online/features.sqlite).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._con: sqlite3.Connection | None = None
+        self._inode: int | None = None
+        self._info: dict[str, Any] = {}
+        self._columns: list[str] = []
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            inode = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            raise LakeError(
+                f"online store not found: {self.path}",
+                hint="run `cdna features materialize --lake LAKE` first",
+            ) from None
+        if self._con is None or inode != self._inode:
+            if self._con is not None:
+                self._con.close()
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            # memory-map the file: a lookup is then a B-tree walk in the page cache, no read() syscalls
+            con.execute(f"PRAGMA mmap_size = {1 << 34}")
+            row = con.execute("SELECT value FROM meta WHERE key = 'info'").fetchone()
+            self._info = json.loads(row[0]) if row else {}
+            self._columns = list(self._info.get("columns", []))
+            self._con, self._inode = con, inode
+        return self._con
+
+    def get(self, customer_id: str) -> dict[str, Any]:
+        """The customer's latest vector as {column: value}."""
+        row = self._open().execute("SELECT v FROM vectors WHERE customer_id = ?", (customer_id,)).fetchone()
+        if row is None:
+            raise UnknownCustomerError(
+                f"customer {customer_id!r} is not in the online store {self.path}",
+                hint="check the id, or re-run `cdna features materialize`",
+            )
+        return dict(zip(self._columns, json.loads(row[0]), strict=True))
+
+    def get_many(self, customer_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Vectors of the ids that exist (missing ids are left out)."""
+        out = {}
+        for cid in customer_ids:
+            try:
+                out[cid] = self.get(cid)
+            except UnknownCustomerError:
+                continue
+        return out
+
+    def info(self) -> dict[str, Any]:
+        """Metadata of the live file: as_of, rows, columns, view versions."""
+        self._open()
+        return dict(self._info)
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
