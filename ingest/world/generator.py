@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 from collections import deque
@@ -456,6 +457,8 @@ def write_world(
         jobs.extend(part.audio_jobs)
         peak = max(peak, proc.memory_info().rss / 2**20)
         del part
+        gc.collect()
+        pa.default_memory_pool().release_unused()
         if progress:
             progress(chunk + 1, n_chunks)
     outputs = streams.close()
@@ -496,7 +499,10 @@ def _generate_chunks(
             yield generate_chunk(*args(chunk))
         return
     # Spawned workers: forking a process that already runs Arrow/DuckDB threads is unsafe.
-    with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=get_context("spawn")) as pool:
+    # One chunk per worker process: a fresh process returns all of a chunk's memory to the system.
+    with ProcessPoolExecutor(
+        max_workers=cfg.workers, mp_context=get_context("spawn"), max_tasks_per_child=1
+    ) as pool:
         pending: deque[Future[WorldChunk]] = deque()
         for chunk in range(n_chunks):
             pending.append(pool.submit(generate_chunk, *args(chunk)))
