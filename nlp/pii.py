@@ -1,0 +1,645 @@
+"""Korean personal-data masking: typed spans and placeholders (issue #4, item 2).
+
+Numbers are found on the normalised text (spoken numerals turned into digits, fillers dropped) and
+mapped back, so only the personal data is replaced and everything else stays exactly as written.
+No cloud call-analytics product masks ko-KR personal data, so the rules live here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from nlp.normalize import Normalized, normalize
+
+__all__ = ["PII_TYPES", "MaskOptions", "MaskResult", "PiiSpan", "find_pii", "luhn_ok", "mask", "mask_cached"]
+
+PII_TYPES: tuple[str, ...] = ("RRN", "PHONE", "CARD", "ACCOUNT", "EMAIL", "NAME", "ADDRESS")
+
+
+@dataclass(frozen=True)
+class PiiSpan:
+    """One piece of personal data in the original text.
+
+    Attributes:
+        type: RRN, PHONE, CARD, ACCOUNT, EMAIL, NAME or ADDRESS.
+        start: start offset in the original text.
+        end: end offset (exclusive) in the original text.
+    """
+
+    type: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class MaskResult:
+    """The masked text and the spans that were replaced (offsets refer to the original).
+
+    Attributes:
+        text: the text with each span replaced by its placeholder, e.g. [PHONE].
+        spans: the typed spans, in order.
+    """
+
+    text: str
+    spans: tuple[PiiSpan, ...]
+
+    def counts(self) -> Counter[str]:
+        """Number of masked items per type."""
+        return Counter(s.type for s in self.spans)
+
+
+@dataclass(frozen=True)
+class MaskOptions:
+    """What to mask and how.
+
+    Attributes:
+        types: PII types to mask.
+        placeholder: format of the replacement; `{type}` is the PII type.
+        max_chars: longer texts are masked in windows of this size (bounded work per window).
+    """
+
+    types: frozenset[str] = field(default_factory=lambda: frozenset(PII_TYPES))
+    placeholder: str = "[{type}]"
+    max_chars: int = 20000
+
+
+# ---------------------------------------------------------------- numbers
+
+_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]+(?:(?:\s?[-.~]\s?|\s{1,2}|\s?,\s)[0-9]+)*(?![0-9A-Za-z])")
+# Counters and units after a number mean amount, rate, date, time, duration or count (not PII).
+_STRONG_COUNTERS = r"원|만|천|억|조|%|퍼센트|프로|개월|년|달러|불|엔|위안|유로|:"
+_COUNTERS = (
+    r"달|개|번째|번\s?(?:출구|창구|방|째)|회|명|살|세|시|분|초|주|일|"
+    r"평|층|배|건|장|kg|km|g|cm|mm"
+)
+# Money, rates and years follow a number with or without a space ("340000000 원인데"); other counters
+# count when attached ("15일") or as a whole word after a space ("분실" is not 분).
+_NOT_PII_NEXT = re.compile(
+    rf"\s?(?:{_STRONG_COUNTERS})|(?:{_COUNTERS})|\s(?:{_COUNTERS})[은는이가을를에도의로만]?(?![가-힣])"
+)
+_NOT_PII_PREV = re.compile(r"(?:₩|\$|€|¥|£|USD|KRW)\s?$")
+_DATE_RUN = re.compile(r"^(?:19|20)\d\d[-./ ]\s?\d{1,2}[-./ ]\s?\d{1,2}\b")
+_CONTEXT = re.compile(
+    r"(?P<RRN>주\s?민(?:등록)?\s?(?:번호)?|등록번호|생\s?년\s?월\s?일|뒷\s?자리|외국인\s?등록)"
+    r"|(?P<ACCOUNT>계좌|통장|입금|이체|송금|예금주|가상\s?계좌|은행|뱅크|농협|신한|국민|우리|하나|기업|카카오)"
+    r"|(?P<CARD>카드)"
+    r"|(?P<PHONE>전화|연락처|연락|핸드폰|휴대폰|휴대\s?전화|폰|번호로|문자|팩스|콜백|집\s?번호)"
+)
+_PHONE = re.compile(r"01[016789]\d{7,8}|02\d{7,8}|0[3-6][1-5]\d{7,8}|070\d{8}|050\d{9}")
+_SERVICE = re.compile(r"1[56]\d\d\d{4}|18\d\d\d{4}")
+
+
+def luhn_ok(digits: str) -> bool:
+    """Whether a digit string passes the Luhn check used by card numbers."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _rrn_ok(d: str) -> bool:
+    month, day = int(d[2:4]), int(d[4:6])
+    return 1 <= month <= 12 and 1 <= day <= 31 and d[6] in "12345678"
+
+
+def _birth_ok(d: str) -> bool:
+    return len(d) in (6, 7) and 1 <= int(d[2:4]) <= 12 and 1 <= int(d[4:6]) <= 31
+
+
+def _nearest_context(text: str, start: int) -> str | None:
+    window = text[max(0, start - 40) : start]
+    kind = None
+    for m in _CONTEXT.finditer(window):
+        kind = m.lastgroup
+    return kind
+
+
+def _following_context(text: str, end: int) -> str | None:
+    m = _CONTEXT.search(text[end : end + 10])
+    return m.lastgroup if m else None
+
+
+def _classify(d: str, groups: list[int], ctx: str | None) -> str | None:
+    n = len(d)
+    if n == 6 and ctx == "RRN" and _birth_ok(d):
+        return "RRN"
+    if n < 7:
+        return None
+    if n <= 8:
+        if ctx == "RRN" and (n == 7 and d[0] in "12345678" or _birth_ok(d)):
+            return "RRN"  # 뒷자리 alone, or 생년월일 (+ the first back digit) given for identification
+        if ctx == "PHONE" and not _SERVICE.fullmatch(d) and len(groups) <= 2:
+            return "PHONE"  # local number without area code
+        if ctx == "ACCOUNT" and n == 8 and len(groups) >= 2:
+            return "ACCOUNT"
+        return None
+    phone = bool(_PHONE.fullmatch(d))
+    if ctx == "RRN" and n == 13:
+        return "RRN"
+    if ctx == "CARD" and 14 <= n <= 16:
+        return "CARD"
+    if ctx == "ACCOUNT" and 10 <= n <= 16 and not (phone and groups in ([3, 4, 4], [3, 3, 4], [2, 4, 4])):
+        return "ACCOUNT"
+    if phone:
+        return "PHONE"
+    if n == 13 and _rrn_ok(d):
+        return "RRN"
+    if n in (15, 16) and (luhn_ok(d) or groups in ([4, 4, 4, 4], [4, 6, 5])):
+        return "CARD"
+    if 9 <= n <= 16:
+        return "ACCOUNT" if n >= 10 or ctx is not None else None
+    return None
+
+
+def _number_spans(norm: Normalized) -> list[tuple[str, int, int]]:
+    text = norm.text
+    out: list[tuple[str, int, int]] = []
+    for m in _RUN.finditer(text):
+        raw = m.group(0)
+        if _DATE_RUN.match(raw) and len(re.sub(r"\D", "", raw)) <= 8:
+            continue
+        after = text[m.end() : m.end() + 8]
+        if _NOT_PII_PREV.search(text[max(0, m.start() - 4) : m.start()]):
+            continue
+        parts = [(g.start(), g.end()) for g in re.finditer(r"[0-9]+", raw)]
+        if _NOT_PII_NEXT.match(after):
+            # "카드 4111 1111 1111 1111 2024년": the counter belongs to the last group only.
+            if len(parts) < 2 or sum(b - a for a, b in parts[:-1]) < 9:
+                continue
+            parts = parts[:-1]
+            raw = raw[: parts[-1][1]]
+        digits = "".join(raw[a:b] for a, b in parts)
+        ctx = _nearest_context(text, m.start()) or _following_context(text, m.start() + len(raw))
+        groups = [b - a for a, b in parts]
+        kind = _classify(digits, groups, ctx)
+        end = m.start() + len(raw)
+        # "… 이사일이요": 이 is either the copula or the digit 2; take the digit when only it makes a number.
+        gap = 1 if text[end : end + 2] == " 이" else 0
+        if text[end + gap : end + gap + 1] == "이" and text[end + gap + 1 : end + gap + 2] in (
+            "요",
+            "고",
+            "구",
+            "에",
+            "라",
+        ):
+            longer = _classify(digits + "2", groups[:-1] + [groups[-1] + 1], ctx)
+            if longer in ("PHONE", "RRN", "CARD") and (
+                kind in (None, "ACCOUNT")
+                or len(digits) + 1 in (11, 13, 16)
+                or (longer == kind == "PHONE" and groups[-1] == 3)
+            ):
+                kind, raw = longer, text[m.start() : end + gap + 1]
+        if kind is not None:
+            out.append((kind, m.start(), m.start() + len(raw)))
+            continue
+        if len(digits) > 16:
+            out.extend(_split_long(m.start(), raw, parts, ctx))
+    return out
+
+
+def _split_long(
+    offset: int, raw: str, parts: list[tuple[int, int]], ctx: str | None
+) -> list[tuple[str, int, int]]:
+    """Two numbers read back to back ("010 1234 5678 02 123 4567"): classify greedy prefixes of groups."""
+    out: list[tuple[str, int, int]] = []
+    i = 0
+    while i < len(parts):
+        found = None
+        for j in range(min(len(parts), i + 8), i, -1):
+            digits = "".join(raw[a:b] for a, b in parts[i:j])
+            if len(digits) > 16:
+                continue
+            kind = _classify(digits, [b - a for a, b in parts[i:j]], ctx)
+            if kind is not None:
+                found = (kind, offset + parts[i][0], offset + parts[j - 1][1], j)
+                break
+        if found is None:
+            i += 1
+            continue
+        out.append(found[:3])
+        i = found[3]
+    if not out:  # an unbroken 17+ digit string is an identifier of some kind: mask it whole
+        out.append(("ACCOUNT", offset + parts[0][0], offset + parts[-1][1]))
+    return out
+
+
+# ---------------------------------------------------------------- email, names, addresses
+
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+공영일이삼사오육칠팔구-]{0,63}\s?(?:@|골뱅이)\s?"
+    r"(?:[A-Za-z0-9-]+|네이버|다음|한메일|지메일|카카오|네이트)(?:\s?(?:\.|닷|점)\s?(?:[A-Za-z]{2,}|컴|넷|케이알))*"
+)
+_SURNAMES = (
+    "남궁|제갈|선우|황보|독고|사공|김|이|박|최|정|강|조|윤|장|임|한|오|서|신|권|황|안|송|류|유|전|홍|고|문|양|손|배|"
+    "백|허|남|심|노|하|곽|성|차|주|우|구|민|진|지|엄|채|원|천|방|공|현|함|변|염|여|추|도|소|석|선|설|마|길|연|위|표|"
+    "명|기|반|라|왕|금|옥|육|인|맹|제|모|탁|국|어|은|편|용|예|봉|경|봉|부|피|변|감|태|나"
+)
+_END = r"(?=\s|$|[.,?!~]|입니다|이에요|이예요|예요|에요|이요|요|이고|이구|고요|인데|이라고|라고|이세요|세요|님|씨|고객|으로|로|이랑|랑|한테|께|의\s)"
+_NAME = rf"(?:{_SURNAMES})\s?[가-힣]{{2}}{_END}|(?:{_SURNAMES})[가-힣]{_END}"
+_NOT_NAMES = frozenset(
+    [
+        "우수",
+        "기존",
+        "신규",
+        "해당",
+        "모든",
+        "다른",
+        "일반",
+        "개인",
+        "법인",
+        "주요",
+        "장기",
+        "우대",
+        "소중한",
+        "이용",
+        "관련",
+        "전체",
+        "고객",
+        "본인",
+        "가족",
+        "부모",
+        "남편",
+        "아내",
+        "어머니",
+        "아버지",
+        "주부",
+        "직장인",
+        "사장",
+        "대표",
+        "사업자",
+        "학생",
+        "노인",
+        "공무원",
+        "회원",
+        "명의",
+        "예금",
+        "대출",
+        "카드",
+        "통장",
+        "상담",
+        "직원",
+        "담당",
+        "은행",
+        "지금",
+        "이제",
+        "오늘",
+        "내일",
+        "어제",
+        "다시",
+        "정말",
+        "진짜",
+        "제가",
+        "저희",
+        "우리",
+        "그냥",
+        "혹시",
+        "아니",
+        "네네",
+        "맞아",
+        "맞습",
+        "감사",
+        "고맙",
+        "안녕",
+        "여보",
+        "상담원",
+        "문의",
+        "확인",
+        "변경",
+        "신청",
+        "해지",
+        "가입",
+        "한도",
+        "분실",
+        "정지",
+        "도난",
+        "금리",
+        "이자",
+        "상환",
+        "만기",
+        "연장",
+        "송금",
+        "이체",
+        "입금",
+        "출금",
+        "결제",
+        "전화",
+        "주소",
+        "이름",
+        "성함",
+        "번호",
+        "계좌",
+        "비밀",
+        "인증",
+        "보안",
+        "앱을",
+        "어플",
+        "모바일",
+        "인터넷",
+        "지점",
+        "창구",
+        "본점",
+        "센터",
+        "콜센",
+        "고객님",
+        "선생",
+        "사모",
+        "이번",
+        "저번",
+        "유선",
+        "문자",
+        "서류",
+        "신분",
+        "등본",
+        "초본",
+        "소득",
+        "재직",
+        "원천",
+        "경력",
+        "연봉",
+        "월급",
+        "급여",
+        "성과",
+        "보험",
+        "연금",
+        "펀드",
+        "주식",
+        "증권",
+        "청약",
+        "적금",
+        "정기",
+        "전세",
+        "월세",
+        "주택",
+        "아파트",
+        "이사",
+        "결혼",
+        "출산",
+        "육아",
+        "자녀",
+        "아이",
+        "아기",
+        "아들",
+        "딸이",
+        "장인",
+        "장모",
+        "시어",
+        "시댁",
+        "친정",
+        "오빠",
+        "언니",
+        "누나",
+        "형님",
+        "동생",
+        "할머",
+        "할아",
+        "삼촌",
+        "이모",
+        "고모",
+        "조카",
+        "사촌",
+        "친구",
+        "동료",
+        "선배",
+        "후배",
+        "이웃",
+        "주인",
+        "집주",
+        "세입",
+        "임대",
+        "임차",
+        "공인",
+        "중개",
+        "부동",
+        "기사",
+        "정도",
+        "조금",
+        "좀더",
+        "많이",
+        "빨리",
+        "천천",
+        "이게",
+        "그게",
+        "저게",
+        "여기",
+        "거기",
+        "저기",
+        "무슨",
+        "어떤",
+        "어떻",
+        "이런",
+        "그런",
+        "저런",
+        "왜요",
+        "뭐요",
+        "모르",
+        "알겠",
+        "되나",
+        "되는",
+        "하는",
+        "했는",
+        "했어",
+        "할게",
+        "할까",
+        "하고",
+        "해서",
+        "해요",
+        "합니",
+        "하나",
+        "둘이",
+        "셋이",
+        "넷이",
+        "다섯",
+        "여섯",
+        "일곱",
+        "여덟",
+        "아홉",
+        "열이",
+    ]
+)
+_VERBAL = frozenset("하해되돼했됐요을를만에의로며면")
+_NAME_CUES = [
+    re.compile(
+        rf"(?:성함|이름|예금주|명의자?|본인\s?이름|수령인|받는\s?분)(?:은|이|는|이요|가|이\s?요)?\s?(?:요|는|은)?\s?[:은는이가]?\s?(?P<n>{_NAME})"
+    ),
+    re.compile(
+        rf"(?:^|\s)(?:저는|제가|저|난|나는|본인은)\s(?P<n>{_NAME})(?=\s?(?:입니다|이에요|이예요|예요|이고요|인데요|인데|이라고|라고|이거든|이요))"
+    ),
+    re.compile(rf"(?:^|\s)(?P<n>{_NAME})(?=\s?(?:고객님|님|씨)(?![가-힣]{{0,1}}(?:께서는|들)))"),
+    # A turn that answers "성함이 어떻게 되세요?": "김병철이고요 …", "네 윤태현입니다".
+    re.compile(
+        rf"(?:^|¶)\s*(?:(?:네네|네|어|아|음|그러니까|저기|저는|제|이름은|성함은)[,.]?\s?)*(?P<n>(?:{_SURNAMES})[가-힣]{{2}})"
+        r"(?=(?:이고요|고요|이구요|구요|입니다|이에요|이예요|예요|인데요|이요)(?:[\s,.!?]|$))"
+    ),
+]
+_ROAD = re.compile(
+    r"(?<![가-힣])[가-힣0-9]{1,12}(?<!으)(?:로|길)\s?(?:[0-9]{1,4}|[공일이삼사오육칠팔구십백]{2,5})(?:번?길\s?[0-9]{1,4})?(?:-[0-9]{1,4})?(?![0-9%]|[.,][0-9])"
+    r"(?:\s?,?\s?[0-9]{1,4}\s?호)?"
+    r"(?!\s?(?:시|분|개|원|만|번(?!길|지)|명|차|회|년|월|일|%|퍼|층|배|km|키로|미터))"
+)
+_JIBUN = re.compile(
+    r"(?<![가-힣])[가-힣]{2,6}[0-9]?(?:동|리)\s?[0-9]{1,4}(?:-[0-9]{1,4})?(?![0-9%]|[.,][0-9])(?:\s?번지)?"
+    r"(?!\s?(?:시|분|개|원|만|번(?!지)|명|차|회|년|월|일|%|퍼|층|배|호|동))"
+)
+_UNIT = re.compile(r"(?<![0-9])[0-9]{1,4}\s?동\s?[0-9]{1,4}\s?호")
+_JIBUN_STOP = frozenset(
+    [
+        "금리",
+        "자리",
+        "네자리",
+        "두자리",
+        "세자리",
+        "한자리",
+        "다섯자리",
+        "여섯자리",
+        "자동",
+        "이동",
+        "활동",
+        "운동",
+        "행동",
+        "변동",
+        "연동",
+        "작동",
+        "수동",
+        "공동",
+        "합동",
+        "노동",
+        "감동",
+        "거동",
+        "출동",
+        "가동",
+        "정리",
+        "관리",
+        "처리",
+        "수리",
+        "무리",
+        "거리",
+        "요리",
+        "우리",
+    ]
+)
+
+
+def _word_spans(norm: Normalized) -> list[tuple[str, int, int]]:
+    text = norm.text
+    out: list[tuple[str, int, int]] = []
+    for m in _EMAIL.finditer(text):
+        out.append(("EMAIL", m.start(), m.end()))
+    for cue in _NAME_CUES:
+        for m in cue.finditer(text):
+            name = m.group("n")
+            flat = name.replace(" ", "")
+            # "정지해" is a verb, "정지훈" a name: a common-word prefix only disqualifies before a verbal syllable.
+            if flat in _NOT_NAMES or (flat[:2] in _NOT_NAMES and (len(flat) < 3 or flat[2] in _VERBAL)):
+                continue
+            if cue is _NAME_CUES[-1] and (
+                name[-1] in "하되했돼해가나다지니까요서게고" or name[1:] in _NOT_NAMES
+            ):
+                continue
+            out.append(("NAME", m.start("n"), m.end("n")))
+    for m in _UNIT.finditer(text):
+        out.append(("ADDRESS", m.start(), m.end()))
+    for m in _ROAD.finditer(text):
+        word = m.group(0).split()[0]
+        if len(word) < 2 or word in ("으로", "이로", "그길"):
+            continue
+        out.append(("ADDRESS", m.start(), m.end()))
+    for m in _JIBUN.finditer(text):
+        word = m.group(0).split()[0]
+        if word in _JIBUN_STOP or len(word) < 2:
+            continue
+        out.append(("ADDRESS", m.start(), m.end()))
+    return out
+
+
+_PRIORITY = {"EMAIL": 0, "RRN": 1, "CARD": 2, "PHONE": 3, "ACCOUNT": 4, "ADDRESS": 5, "NAME": 6}
+
+
+def _resolve(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Keep non-overlapping spans, preferring number types, then longer spans."""
+    spans = sorted(spans, key=lambda s: (_PRIORITY[s[0]], -(s[2] - s[1]), s[1]))
+    kept: list[tuple[str, int, int]] = []
+    for s in spans:
+        if all(s[2] <= k[1] or s[1] >= k[2] for k in kept):
+            kept.append(s)
+    return sorted(kept, key=lambda s: s[1])
+
+
+_QUICK = re.compile(
+    r"[0-9@]|골뱅이|고요|구요|입니다|이에요|예요|이요|[공영일이삼사오육칠팔구]{2}|성함|이름|예금주|명의|저는|제가|님|씨|로|길|동|리|가"
+)
+
+
+def find_pii(text: str, options: MaskOptions | None = None, context: str = "") -> list[PiiSpan]:
+    """Typed personal-data spans of `text` (offsets in `text`).
+
+    Args:
+        text: any text (transcript segment, memo, free text).
+        options: which types to look for.
+        context: the previous turn, if any ("성함이 어떻게 되세요?" makes "윤태현입니다" a name).
+
+    Returns:
+        Non-overlapping spans in text order.
+    """
+    options = options or MaskOptions()
+    if not text:
+        return []
+    if context and len(text) < options.max_chars:
+        head = context[-80:].replace("¶", " ") + " ¶"
+        spans = find_pii(head + text, options)
+        return [
+            PiiSpan(s.type, s.start - len(head), s.end - len(head)) for s in spans if s.start >= len(head)
+        ]
+    if not _QUICK.search(text):
+        return []
+    out: list[PiiSpan] = []
+    step = options.max_chars
+    for base in range(0, len(text), step):
+        # Windows overlap by 200 characters so a number on a boundary is seen whole.
+        chunk = text[base : base + step + 200]
+        norm = normalize(chunk)
+        found = _resolve(_number_spans(norm) + _word_spans(norm))
+        for kind, a, b in found:
+            if kind not in options.types:
+                continue
+            oa, ob = norm.to_original(a, b)
+            span = PiiSpan(kind, base + oa, base + ob)
+            if not out or span.start >= out[-1].end:
+                out.append(span)
+    return out
+
+
+def mask(text: str, options: MaskOptions | None = None, context: str = "") -> MaskResult:
+    """Replace personal data in `text` by typed placeholders; all other characters stay as written.
+
+    Args:
+        text: the text to mask.
+        options: types and placeholder format.
+        context: the previous turn of the conversation, used only to find cues.
+
+    Returns:
+        The masked text and the typed spans (offsets in the original).
+    """
+    options = options or MaskOptions()
+    spans = find_pii(text, options, context)
+    if not spans:
+        return MaskResult(text, ())
+    parts: list[str] = []
+    pos = 0
+    for s in spans:
+        parts.append(text[pos : s.start])
+        parts.append(options.placeholder.format(type=s.type))
+        pos = s.end
+    parts.append(text[pos:])
+    return MaskResult("".join(parts), tuple(spans))
+
+
+@lru_cache(maxsize=200_000)
+def mask_cached(text: str) -> MaskResult:
+    """`mask` with default options, cached: memos and merchant names repeat heavily."""
+    return mask(text)
