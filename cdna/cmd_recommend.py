@@ -1,35 +1,396 @@
-"""`cdna train|evaluate|retrain|recommend`: the product recommender (issue #6)."""
+"""`cdna train|evaluate|retrain|recommend` and `cdna models …`: the product recommender (issue #6)."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+from rich.table import Table
 
-from cdna.state import not_built
+from cdna.console import Output
+from cdna.errors import ConfigError
+from cdna.state import state
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from cdna.demo import DemoContext
 
-_EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+__all__ = ["demo_step", "models_app", "register"]
+
+LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder (default: CDNA_LAKE / config).")]
+
+models_app = typer.Typer(
+    help="The model registry (MLflow): list versions, promote one to champion, roll back.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+
+def _metrics_table(table: dict[str, dict[str, float]], title: str) -> Table:
+    scorers = list(next(iter(table.values())).keys()) if table else []
+    human = Table(title=title, show_edge=False, title_justify="left")
+    human.add_column("metric")
+    for s in scorers:
+        human.add_column(s, justify="right")
+    for metric, row in table.items():
+        if metric in ("lists", "lists_with_positive", "positives"):
+            continue
+        human.add_row(metric, *[f"{row.get(s, float('nan')):.4f}" if s in row else "" for s in scorers])
+    return human
+
+
+def _lifts(table: dict[str, dict[str, float]], key: str) -> dict[str, float]:
+    row = table.get(key, {})
+    out = {}
+    if row.get("popularity"):
+        out["model_vs_popularity"] = round(row["model"] / row["popularity"], 4)
+    if row.get("structured_only"):
+        out["all_vs_structured_only"] = round(row["model"] / row["structured_only"], 4)
+    return out
+
+
+def _recs_table(rows: list[dict[str, Any]], names: dict[str, str], title: str) -> Table:
+    human = Table(title=title, show_edge=False, title_justify="left", show_lines=False)
+    human.add_column("#", justify="right")
+    human.add_column("product", max_width=14, overflow="fold")
+    human.add_column("score", justify="right")
+    human.add_column("why (근거)", min_width=30, overflow="fold")
+    human.add_column("evidence", style="dim", max_width=16, overflow="fold")
+    for r in rows:
+        ev = r.get("evidence_ids") or []
+        human.add_row(
+            str(r["rank"]),
+            names.get(r["product_id"], r["product_id"]),
+            f"{r['score']:.4f}",
+            "\n".join(r["reasons"]),
+            ", ".join(ev[:4]) + (" …" if len(ev) > 4 else ""),
+        )
+    return human
+
+
+def _product_names() -> dict[str, str]:
+    from cdna.config import load_products
+
+    return {p.id: p.name for p in load_products().products}
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"--as-of {value!r} is not a date", hint="use YYYY-MM-DD (a Korea-time day)"
+        ) from None
+
+
+def print_customer(o: Output, table: Any, version: int, customer_id: str) -> None:
+    """Print one customer's recommendations with reasons (or JSON)."""
+    rows = [r for r in table.to_pylist() if r["customer_id"] == customer_id]
+    for r in rows:
+        r["as_of"] = str(r["as_of"])
+    day = rows[0]["as_of"] if rows else ""
+    o.result(
+        {"customer_id": customer_id, "as_of": day, "model_version": version, "recommendations": rows},
+        _recs_table(
+            rows, _product_names(), f"{customer_id} — top {len(rows)} as of {day} (model v{version})"
+        ),
+    )
+
+
+@models_app.command("list")
+def models_list(ctx: typer.Context, lake: LakeOpt = None) -> None:
+    """Registered model versions with aliases and holdout metrics, newest first.
+
+    Example: [bold]cdna models list --lake ./lake[/]
+    """
+    from recommend.runner import registry
+
+    st = state(ctx)
+    lk = st.lake(lake)
+    cfg = st.config.recommend
+    versions = registry(lk, st.config).versions()
+    key = cfg.primary_metric
+    human = Table(title=f"registered model {cfg.model_name}", show_edge=False, title_justify="left")
+    for c in ("version", "aliases", key, "created (UTC)", "gate"):
+        human.add_column(c)
+    from datetime import UTC, datetime
+
+    rows = []
+    for v in versions:
+        created = datetime.fromtimestamp(v.created / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        gate = v.tags.get("gate.reason", "") or (
+            "trained by `cdna train`" if v.tags.get("kind") == "train" else ""
+        )
+        rows.append(
+            {
+                "version": v.version,
+                "aliases": list(v.aliases),
+                key: v.metrics.get(key),
+                "created": created,
+                "run_id": v.run_id,
+                "gate": gate,
+                "shuffled_labels": v.tags.get("shuffled_labels"),
+            }
+        )
+        human.add_row(
+            str(v.version),
+            ", ".join(v.aliases),
+            f"{v.metrics.get(key, float('nan')):.4f}",
+            created,
+            gate[-120:],
+        )
+    if not versions:
+        st.output.say(f"[yellow]no model versions yet[/] — run `cdna retrain --lake {lk.root}`")
+    st.output.result({"model": cfg.model_name, "versions": rows}, human)
+
+
+@models_app.command("promote")
+def models_promote(
+    ctx: typer.Context,
+    version: Annotated[int, typer.Argument(help="Version number to promote.")],
+    lake: LakeOpt = None,
+) -> None:
+    """Make VERSION the champion by hand (the previous champion is kept for rollback).
+
+    Example: [bold]cdna models promote 3 --lake ./lake[/]
+    """
+    from recommend.runner import registry
+
+    st = state(ctx)
+    reg = registry(st.lake(lake), st.config)
+    previous = reg.promote(version)
+    st.output.result(
+        {"champion": version, "previous": previous},
+        f"version {version} is now the champion (was {previous if previous is not None else 'none'})",
+    )
+
+
+@models_app.command("rollback")
+def models_rollback(ctx: typer.Context, lake: LakeOpt = None) -> None:
+    """Restore the previous champion.
+
+    Example: [bold]cdna models rollback --lake ./lake[/]
+    """
+    from recommend.runner import registry
+
+    st = state(ctx)
+    reg = registry(st.lake(lake), st.config)
+    demoted, restored = reg.rollback()
+    st.output.result(
+        {"champion": restored, "demoted": demoted},
+        f"rolled back: version {restored} is the champion again (version {demoted} demoted)",
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add the recommender commands to the CLI."""
 
-    @app.command(rich_help_panel="Stages", context_settings=_EXTRA)
-    def train() -> None:
-        """Train a recommender on point-in-time training sets (not built yet)."""
-        raise not_built("train", 6)
+    @app.command(rich_help_panel="Stages")
+    def train(
+        ctx: typer.Context,
+        lake: LakeOpt = None,
+        shuffle_labels: Annotated[
+            bool, typer.Option("--shuffle-labels", help="Corrupt the labels (to test the gate).")
+        ] = False,
+    ) -> None:
+        """Train the recommender on point-in-time training sets, log it to MLflow and register a challenger.
 
-    @app.command(rich_help_panel="Stages", context_settings=_EXTRA)
-    def evaluate() -> None:
-        """Evaluate champion, challenger and baselines on the same holdout (not built yet)."""
-        raise not_built("evaluate", 6)
+        Example: [bold]cdna train --lake ./lake[/]
+        """
+        from recommend.runner import train_run
 
-    @app.command(rich_help_panel="Stages", context_settings=_EXTRA)
-    def retrain() -> None:
-        """Train a challenger and promote it only if it beats the champion (not built yet)."""
-        raise not_built("retrain", 6)
+        st = state(ctx)
+        o = st.output
+        lk = st.lake(lake)
+        o.say(
+            "building the point-in-time training set and training (LightGBM, structured-only, popularity) …"
+        )
+        res = train_run(lk, st.config, shuffle_labels)
+        table = res.evaluation.table()
+        o.result(
+            {
+                **table,
+                "lift": _lifts(table, f"map@{st.config.recommend.k}"),
+                "version": res.version,
+                "run_id": res.run_id,
+                "report": str(res.report),
+                "timings": res.timings,
+            },
+            _metrics_table(table, f"holdout metrics — registered version {res.version} as challenger"),
+        )
+        o.say(
+            f"report → {res.report}\npromote it with `cdna models promote {res.version}` or let `cdna retrain` decide"
+        )
 
-    @app.command(rich_help_panel="Stages", context_settings=_EXTRA)
-    def recommend() -> None:
-        """Score customers and explain each recommendation in Korean (not built yet)."""
-        raise not_built("recommend", 6)
+    @app.command(rich_help_panel="Stages")
+    def evaluate(
+        ctx: typer.Context,
+        lake: LakeOpt = None,
+        json_: Annotated[
+            bool, typer.Option("--json", help="Print the metrics as JSON (also `cdna --json evaluate`).")
+        ] = False,
+    ) -> None:
+        """Compare LightGBM (all features), structured-only, popularity and the champion on the same holdout.
+
+        Example: [bold]cdna evaluate --lake ./lake --json[/]
+        """
+        from recommend.runner import evaluate_run
+
+        st = state(ctx)
+        o = Output(quiet=st.quiet, json=True) if json_ else st.output
+        lk = st.lake(lake)
+        o.say("training on the earlier months and evaluating on the holdout months …")
+        ev, report, notes = evaluate_run(lk, st.config)
+        table = ev.table()
+        key = f"map@{st.config.recommend.k}"
+        o.result(
+            {**table, "lift": _lifts(table, key), "report": str(report), "notes": notes},
+            _metrics_table(table, "holdout metrics (same rows for every model)"),
+        )
+        for n in notes:
+            o.say(f"[dim]{n}[/]")
+        o.say(f"report → {report}")
+
+    @app.command(rich_help_panel="Stages")
+    def retrain(
+        ctx: typer.Context,
+        lake: LakeOpt = None,
+        if_needed: Annotated[
+            bool,
+            typer.Option("--if-needed", help="Only when the age, drift or live-performance trigger fires."),
+        ] = False,
+        shuffle_labels: Annotated[
+            bool, typer.Option("--shuffle-labels", help="Corrupt the labels (to prove the gate refuses).")
+        ] = False,
+    ) -> None:
+        """Train a challenger, evaluate it and the champion on the same holdout, promote only through the gate.
+
+        Example: [bold]cdna retrain --lake ./lake[/]   ·   [bold]cdna retrain --if-needed --lake ./lake[/]
+        """
+        from recommend.runner import retrain_run
+
+        st = state(ctx)
+        o = st.output
+        lk = st.lake(lake)
+        res = retrain_run(lk, st.config, if_needed, shuffle_labels)
+        trig = [{"name": t.name, "fired": t.fired, "detail": t.detail} for t in res.triggers]
+        for t in res.triggers:
+            o.say(f"trigger {t.name}: {'[bold]fired[/]' if t.fired else 'quiet'} — {t.detail}")
+        if not res.ran:
+            o.result(
+                {"ran": False, "triggers": trig, "champion": res.champion_version},
+                f"no trigger fired: champion version {res.champion_version} kept, nothing trained",
+            )
+            return
+        assert res.decision is not None and res.train is not None
+        d = res.decision
+        table = res.train.evaluation.table()
+        verdict = "[bold green]PROMOTED[/]" if d.promote else "[bold yellow]NOT PROMOTED[/]"
+        o.say(
+            _metrics_table(table, f"challenger version {res.train.version} vs champion on the same holdout")
+        )
+        o.result(
+            {
+                "ran": True,
+                "promoted": d.promote,
+                "reasons": d.reasons,
+                "challenger_version": res.train.version,
+                "champion": res.champion_version,
+                "metrics": table,
+                "triggers": trig,
+                "run_id": res.train.run_id,
+                "report": str(res.train.report),
+                "timings": res.train.timings,
+            },
+            f"{verdict}: " + "; ".join(d.reasons) + f"\nchampion: version {res.champion_version}",
+        )
+        o.say(f"report → {res.train.report}  (the reason is recorded in MLflow run {res.train.run_id})")
+
+    @app.command(rich_help_panel="Stages")
+    def recommend(
+        ctx: typer.Context,
+        customer_id: Annotated[str | None, typer.Argument(help="One customer id (e.g. C0000001).")] = None,
+        all_: Annotated[bool, typer.Option("--all", help="Score every customer.")] = False,
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out", "-o", help="Parquet file for --all (also written under LAKE/recommendations/)."
+            ),
+        ] = None,
+        lake: LakeOpt = None,
+        as_of: Annotated[
+            str | None, typer.Option("--as-of", help="Korea-time day (default: the last day of data).")
+        ] = None,
+        reasons: Annotated[
+            bool, typer.Option("--reasons/--no-reasons", help="Explain each pick (about 0.6 ms per row).")
+        ] = True,
+    ) -> None:
+        """Top-k products with Korean reasons for one customer, or for all (Parquet + online store).
+
+        Example: [bold]cdna recommend C0000001 --lake ./lake[/]   ·   [bold]cdna recommend --all --out recs.parquet --lake ./lake[/]
+        """
+        from recommend.runner import recommend_run
+
+        st = state(ctx)
+        o = st.output
+        lk = st.lake(lake)
+        if (customer_id is None) == (not all_):
+            raise ConfigError(
+                "give either one CUSTOMER_ID or --all", hint="e.g. `cdna recommend C0000001 --lake LAKE`"
+            )
+        if all_ and out is None:
+            raise ConfigError("--all needs --out FILE", hint="e.g. `cdna recommend --all --out recs.parquet`")
+        table, version, day, paths = recommend_run(lk, st.config, customer_id, out, _day(as_of), reasons)
+        if customer_id is not None:
+            print_customer(o, table, version, customer_id)
+            return
+        n = len(set(table.column("customer_id").to_pylist()))
+        o.result(
+            {
+                "customers": n,
+                "rows": table.num_rows,
+                "as_of": str(day),
+                "model_version": version,
+                "outputs": [str(p) for p in paths],
+            },
+            f"{n:,} customers × top {st.config.recommend.k} as of {day} (model v{version}) → "
+            + ", ".join(str(p) for p in paths),
+        )
+
+    app.add_typer(models_app, name="models", rich_help_panel="Stages")
+
+
+def demo_step(d: DemoContext) -> None:
+    """Demo: retrain (registers a champion), score every customer, print three customers' top-5 with reasons."""
+    import pyarrow.compute as pc
+
+    from recommend.runner import recommend_run, retrain_run
+
+    st = state(d.ctx)
+    res = retrain_run(d.lake, st.config)
+    assert res.decision is not None and res.train is not None
+    table = res.train.evaluation.table()
+    d.out.say(_metrics_table(table, f"recommender v{res.train.version}: holdout metrics"))
+    recs, version, day, paths = recommend_run(d.lake, st.config)
+    # three customers whose lists cite evidence (calls, memos or web visits) make the best example
+    has_ev = pc.greater(pc.list_value_length(recs.column("evidence_ids")), 0)
+    ids = list(dict.fromkeys(recs.filter(has_ev).column("customer_id").to_pylist()))[:3]
+    ids += [c for c in dict.fromkeys(recs.column("customer_id").to_pylist()) if c not in ids][: 3 - len(ids)]
+    names = _product_names()
+    for cid in ids:  # said, not returned as results, so `cdna --json demo` stays one JSON document
+        rows = [r for r in recs.to_pylist() if r["customer_id"] == cid]
+        d.out.say(_recs_table(rows, names, f"{cid} — top {len(rows)} as of {day} (model v{version})"))
+    key = f"map@{st.config.recommend.k}"
+    lifts = _lifts(table, key)
+    d.notes.append(
+        (
+            "recommender",
+            f"champion v{res.champion_version} ({'promoted' if res.decision.promote else 'kept'}); "
+            f"{key} {table[key]['model']:.3f} = {lifts.get('model_vs_popularity', 0):.2f}x "
+            f"popularity, {lifts.get('all_vs_structured_only', 0):.2f}x structured-only; "
+            f"{recs.num_rows:,} recommendations as of {day} → {paths[0]}",
+        )
+    )

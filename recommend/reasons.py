@@ -1,0 +1,338 @@
+"""Why a product was recommended: LightGBM `pred_contrib` → short Korean sentences with evidence ids.
+
+For each recommended row the features that pushed its score up most (positive SHAP contribution) and hold
+real evidence (a non-zero, non-null value) become sentences a branch employee reads, such as
+"최근 30일 주택담보대출 문의 통화 2회". Signal-based reasons point back to the call or memo ids they came
+from; web reasons to the page-view event ids (issue #6, item 6).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdna.config import IntentTaxonomy, MemoTaxonomy, ProductCatalog
+
+__all__ = ["Evidence", "ReasonContext", "evidence_window", "explain", "sentence", "top_features"]
+
+_HOUSEHOLD = {
+    "single": "1인 가구",
+    "couple": "부부 가구",
+    "couple_kids": "자녀가 있는 가구",
+    "single_parent": "한부모 가구",
+    "with_parents": "부모와 동거",
+    "senior": "고령 가구",
+}
+_INCOME = {
+    "none": "소득 없음",
+    "under_30m": "연 3천만 원 미만",
+    "30_50m": "연 3~5천만 원",
+    "50_70m": "연 5~7천만 원",
+    "70_100m": "연 7천만~1억 원",
+    "over_100m": "연 1억 원 이상",
+}
+
+
+@dataclass(frozen=True)
+class ReasonContext:
+    """Names needed to word reasons.
+
+    Attributes:
+        catalog / intents / memo: the taxonomies (Korean names of products, intents, memo categories).
+        web_pages: web column id -> Korean page category (features.web_page_categories).
+        web_page_products: web column id -> products it is evidence for.
+        memo_category_products: memo category id -> products its spending is evidence for.
+        descriptions: feature column -> description from the feature view definitions (fallback wording).
+    """
+
+    catalog: ProductCatalog
+    intents: IntentTaxonomy
+    memo: MemoTaxonomy
+    web_pages: dict[str, str] = field(default_factory=dict)
+    web_page_products: dict[str, list[str]] = field(default_factory=dict)
+    memo_category_products: dict[str, list[str]] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    def product_name(self, pid: str) -> str:
+        """Korean product name (the id when unknown)."""
+        return next((p.name for p in self.catalog.products if p.id == pid), pid)
+
+    def intents_for(self, pid: str) -> list[str]:
+        """Intent ids that are evidence for the product."""
+        return [i.id for i in self.intents.intents if pid in i.products]
+
+    def pages_for(self, pid: str) -> list[str]:
+        """Korean page categories that are evidence for the product."""
+        return [
+            self.web_pages[w] for w, ps in self.web_page_products.items() if pid in ps and w in self.web_pages
+        ]
+
+
+@dataclass
+class Evidence:
+    """Source rows reasons cite: masked signals and web page views, up to the as-of cutoff.
+
+    Attributes:
+        signals: customer_id, ts, source, source_id, kind, label (LAKE/signals).
+        web: customer_id, ts, event_id, page_category (raw web_events).
+        memos: customer_id, ts, txn_id, category (outgoing transactions whose memo/merchant names a category).
+        cutoff: first instant after the as-of day (UTC); rows at or after it are never cited.
+    """
+
+    signals: pd.DataFrame
+    web: pd.DataFrame
+    cutoff: pd.Timestamp
+    memos: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["customer_id", "ts", "txn_id", "category"])
+    )
+    _index: dict[str, dict[tuple[str, ...], list[tuple[float, str]]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def _lookup(self, table: str, key: tuple[str, ...]) -> list[tuple[float, str]]:
+        if table not in self._index:
+            idx: dict[tuple[str, ...], list[tuple[float, str]]] = {}
+            frame = {"signals": self.signals, "web": self.web, "memos": self.memos}[table]
+            if len(frame):
+                cut = self.cutoff.value / 1e9
+                ts = pd.to_datetime(frame["ts"], utc=True).astype("int64").to_numpy() / 1e6
+                age = (cut - ts) / 86400.0
+                cols = {
+                    "signals": ["customer_id", "kind", "label"],
+                    "web": ["customer_id", "page_category"],
+                    "memos": ["customer_id", "category"],
+                }[table]
+                id_col = {"signals": "source_id", "web": "event_id", "memos": "txn_id"}[table]
+                ids = frame[id_col].astype(str).to_numpy()
+                keys = zip(*[frame[c].astype(str).to_numpy() for c in cols], strict=True)
+                for k, a, i in zip(keys, age, ids, strict=True):
+                    if a > 0:
+                        idx.setdefault(tuple(k), []).append((float(a), i))
+            self._index[table] = idx
+        return self._index[table].get(key, [])
+
+    def signal_ids(self, customer_id: str, kind: str, labels: list[str], days: int) -> list[str]:
+        """Distinct source ids of the customer's signals of `kind` with one of `labels` in the last `days`."""
+        found = [
+            (a, i)
+            for lab in labels
+            for a, i in self._lookup("signals", (customer_id, kind, lab))
+            if a <= days
+        ]
+        return sorted({i for _, i in found})
+
+    def web_ids(self, customer_id: str, pages: list[str], days: int) -> list[str]:
+        """Event ids of the customer's views of `pages` in the last `days`."""
+        return [i for p in pages for a, i in self._lookup("web", (customer_id, p)) if a <= days]
+
+    def memo_ids(self, customer_id: str, categories: list[str], days: int, limit: int = 5) -> list[str]:
+        """Ids of the customer's latest transactions whose memo or merchant falls in `categories`."""
+        found = sorted(
+            (a, i) for c in categories for a, i in self._lookup("memos", (customer_id, c)) if a <= days
+        )
+        return [i for _, i in found[:limit]]
+
+
+def _present(value: Any) -> bool:
+    if value is None or value is False:
+        return False
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return not (isinstance(value, int | float | np.number) and float(value) == 0.0)
+
+
+def _n(value: Any) -> int:
+    return int(round(float(value)))
+
+
+def sentence(
+    name: str,
+    value: Any,
+    product_id: str,
+    ctx: ReasonContext,
+    customer_id: str = "",
+    evidence: Evidence | None = None,
+) -> tuple[str | None, list[str]]:
+    """One Korean sentence (or None when the feature is no evidence) and the ids it cites."""
+    if name == "product_id" or not _present(value):
+        return None, []
+    pname = ctx.product_name(product_id)
+    intent_names = {i.id: i.name for i in ctx.intents.intents}
+    memo_names = {c.id: c.name for c in ctx.memo.categories}
+    ids: list[str] = []
+    if name.startswith("cand_intent_") or name.startswith("intent_"):
+        if name.startswith("cand_intent_"):
+            labels, label_text = ctx.intents_for(product_id), f"{pname} 관련 문의"
+            suffix = name[len("cand_intent_") :]
+        else:
+            rest = name[len("intent_") :]
+            iid = next(
+                (i for i in sorted(intent_names, key=len, reverse=True) if rest.startswith(i + "_")), None
+            )
+            if iid is None:
+                return None, []
+            labels, label_text, suffix = [iid], intent_names[iid], rest[len(iid) + 1 :]
+        days = {"30d": 30, "90d": 90}.get(suffix, 90)
+        if evidence is not None:
+            ids = evidence.signal_ids(customer_id, "intent", labels, days if suffix != "days_since" else 365)
+        if suffix in ("30d", "90d"):
+            return f"최근 {days}일 {label_text} 통화 {_n(value)}회", ids
+        if suffix == "days_since":
+            return f"{_n(value)}일 전 {label_text} 통화", ids[-1:]
+        return f"최근 {label_text} 통화 (최근일수록 가중, 점수 {float(value):.1f})", ids
+    if name.startswith("interest_"):
+        cid = name[len("interest_") :]
+        if evidence is not None:
+            ids = evidence.signal_ids(customer_id, "interest", [cid], 90)
+        return (
+            f"적요·가맹점에서 {memo_names.get(cid, cid)} 관련 거래 확인 (관심 점수 {float(value):.1f})",
+            ids,
+        )
+    if name == "cand_memo_share":
+        cat_ids = [c for c, ps in ctx.memo_category_products.items() if product_id in ps]
+        cats = [memo_names.get(c, c) for c in cat_ids]
+        if evidence is not None:
+            ids = evidence.memo_ids(customer_id, cat_ids, 90)
+        return f"최근 90일 지출의 {float(value):.0%}가 {'·'.join(cats[:3]) or pname} 관련", ids
+    if name.startswith("spend_share_"):
+        cid = name[len("spend_share_") :]
+        if ctx.memo_category_products and product_id not in ctx.memo_category_products.get(cid, []):
+            return None, []  # spending unrelated to this product is no reason to offer it
+        if evidence is not None:
+            ids = evidence.memo_ids(customer_id, [cid], 90)
+        return f"최근 90일 지출의 {float(value):.0%}가 {memo_names.get(cid, cid)} 관련", ids
+    if name == "cand_web_decay" or (
+        name.startswith("web_") and name.endswith("_decay") and name != "web_other_decay"
+    ):
+        if name == "cand_web_decay":
+            pages = ctx.pages_for(product_id)
+        else:
+            wid = name[len("web_") : -len("_decay")]
+            if ctx.web_page_products and product_id not in ctx.web_page_products.get(wid, []):
+                return None, []  # a visit to an unrelated page is no reason to offer this product
+            pages = [ctx.web_pages.get(wid, wid)]
+        if not pages:
+            return None, []
+        label = "·".join(pages[:2])
+        if evidence is not None:
+            for days in (30, 90):
+                ids = evidence.web_ids(customer_id, pages, days)
+                if ids:
+                    return f"최근 {days}일 {label} 페이지 {len(ids)}회 방문", ids
+        return f"최근 {label} 페이지 방문", ids
+    if name.startswith("held_"):
+        return (
+            f"{ctx.product_name(name[len('held_') :])} 보유 중" if value is True or value == 1 else None
+        ), []
+    simple = {
+        "cand_family_held": lambda v: f"같은 계열 상품 {_n(v)}개 보유",
+        "salary_detected": lambda v: "급여 이체 감지 (최근 3개월 중 2개월 이상)" if v else None,
+        "salary_months_90d": lambda v: f"최근 3개월 중 {_n(v)}개월 급여 입금",
+        "age": lambda v: f"만 {_n(v)}세",
+        "age_band": lambda v: f"{v} 연령대",
+        "household": lambda v: _HOUSEHOLD.get(str(v), str(v)),
+        "income_band": lambda v: f"소득 구간 {_INCOME.get(str(v), str(v))}",
+        "tenure_days": lambda v: (
+            f"거래 기간 {float(v) / 365.25:.0f}년"
+            if float(v) >= 365
+            else f"거래 시작 {max(float(v) / 30.44, 1):.0f}개월 된 신규 고객"
+        ),
+        "opened_90d": lambda v: f"최근 90일 신규 가입 {_n(v)}건",
+        "closed_90d": lambda v: f"최근 90일 해지 {_n(v)}건",
+        "call_count_90d": lambda v: f"최근 90일 상담 통화 {_n(v)}회",
+        "product_count": lambda v: f"보유 상품 {_n(v)}개",
+        "txn_count_30d": lambda v: f"최근 30일 거래 {_n(v)}건",
+        "web_visits_30d": lambda v: f"최근 30일 웹·앱 방문 {_n(v)}회",
+        "income_amount_90d": lambda v: f"최근 90일 입금 {float(v) / 1e4:,.0f}만 원",
+        "spend_amount_30d": lambda v: f"최근 30일 지출 {float(v) / 1e4:,.0f}만 원",
+        "complaint_count_90d": lambda v: f"최근 90일 불만 접수 {_n(v)}건",
+    }
+    if name in simple:
+        return simple[name](value), ids
+    return None, []
+
+
+_PLAIN = {
+    "salary_detected",
+    "salary_months_90d",
+    "age",
+    "household",
+    "income_band",
+    "opened_90d",
+    "call_count_90d",
+    "product_count",
+    "web_visits_30d",
+    "complaint_count_90d",
+    "cand_family_held",
+    "txn_count_30d",
+    "income_amount_90d",
+    "spend_amount_30d",
+    "tenure_days",
+    "closed_90d",
+}
+
+
+def _explainable(name: str) -> bool:
+    """Features a branch employee can act on (evidence or life stage), not raw totals or the product id."""
+    if name in _PLAIN or name.startswith(("cand_", "intent_", "interest_", "spend_share_", "held_")):
+        return True
+    return name.startswith("web_") and name.endswith("_decay") and name != "web_other_decay"
+
+
+def top_features(contrib: np.ndarray, names: list[str], values: pd.DataFrame, n: int = 3) -> list[list[str]]:
+    """Per row, up to `3n` explainable features with the largest positive contribution, largest first."""
+    c = np.asarray(contrib)[:, : len(names)].copy()
+    c[:, [i for i, nm in enumerate(names) if not _explainable(nm)]] = -np.inf
+    order = np.argsort(-c, axis=1)[:, : n * 3]
+    out = []
+    for r in range(len(c)):
+        out.append([names[j] for j in order[r] if c[r, j] > 0])
+    return out
+
+
+def explain(
+    model: Any,
+    rows: pd.DataFrame,
+    ctx: ReasonContext,
+    n: int = 3,
+    evidence: Evidence | None = None,
+    chunk: int = 100_000,
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Korean reasons and evidence ids for each row of `rows` (candidate rows with features)."""
+    names = list(model.feature_names_)
+    reasons: list[list[str]] = []
+    cited: list[list[str]] = []
+    for start in range(0, len(rows), chunk):
+        part = rows.iloc[start : start + chunk]
+        tops = top_features(model.contributions(part), names, part, n)
+        cols = {c: part[c].to_numpy(dtype=object) for c in {c for t in tops for c in t}}
+        cust = part["customer_id"].to_numpy(dtype=object)
+        prod = part["product_id"].to_numpy(dtype=object)
+        for r, feats in enumerate(tops):
+            texts: list[str] = []
+            ids: list[str] = []
+            for f in feats:
+                text, fid = sentence(f, cols[f][r], prod[r], ctx, cust[r], evidence)
+                if fid and set(fid) <= set(ids):
+                    continue  # the same calls or visits already back an earlier sentence
+                if text and text not in texts:
+                    texts.append(text)
+                    ids += [i for i in fid if i not in ids]
+                if len(texts) >= n:
+                    break
+            if not texts:
+                texts = [f"비슷한 고객층에서 {ctx.product_name(prod[r])} 가입이 많음"]
+            reasons.append(texts)
+            cited.append(ids[:10])
+    return reasons, cited
+
+
+def evidence_window(as_of: date, timezone: str) -> pd.Timestamp:
+    """The UTC instant right after the Korea-time as-of day (events before it may be cited)."""
+    local = pd.Timestamp(as_of + timedelta(days=1)).tz_localize(timezone)
+    return local.tz_convert("UTC")

@@ -1,0 +1,235 @@
+"""Batch scoring: snapshot → eligible candidates → scores → top-k with Korean reasons → Parquet + online store."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from cdna.config import IntentTaxonomy, ProductCatalog, RecommendConfig
+from cdna.lake import Lake, atomic_write_parquet
+from ingest.schemas import RECOMMENDATIONS, SIGNALS, WEB_EVENTS, conform, read_table
+from recommend.dataset import aligned_features, build_candidates
+from recommend.labels import candidates
+from recommend.reasons import Evidence, ReasonContext, evidence_window, explain
+
+__all__ = [
+    "batch_recommend",
+    "load_evidence",
+    "recommendations_table",
+    "score_top_k",
+    "write_online",
+    "write_recommendations",
+]
+
+
+def _top_k_chunk(
+    bundle: Any,
+    feats: pd.DataFrame,
+    catalog: ProductCatalog,
+    intents: IntentTaxonomy,
+    cfg: RecommendConfig,
+    k: int,
+) -> pd.DataFrame:
+    pairs = candidates(feats, catalog)
+    aligned = aligned_features(feats, pairs, catalog, intents, cfg)
+    per_pair: dict[str, Any] = {
+        "product_id": pairs["product_id"].to_numpy(),
+        **{c: aligned[c].to_numpy() for c in aligned.columns},
+    }
+    model = bundle.model
+    if hasattr(model, "pair_matrix"):
+        score = model.predict_matrix(model.pair_matrix(feats, pairs["row"].to_numpy(), per_pair))
+    else:  # any estimator with predict(candidate frame)
+        score = model.predict(build_candidates(feats, catalog, intents, cfg, bundle.groups))
+    cust = pairs["row"].to_numpy()
+    order = np.lexsort((pairs["product_id"].to_numpy(), -score, cust))
+    c_sorted = cust[order]
+    start = np.r_[True, c_sorted[1:] != c_sorted[:-1]]
+    first_pos = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+    rank = np.arange(len(order)) - first_pos + 1
+    keep = order[rank <= k]
+    # only the recommended pairs become a frame (for the reasons): k rows per customer, not every candidate
+    rows = pairs["row"].to_numpy()[keep]
+    cols = [c for c in bundle.groups.columns() if c in feats.columns]
+    top = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "customer_id": feats["customer_id"].to_numpy()[rows],
+                    "as_of": feats["as_of"].to_numpy()[rows],
+                    "product_id": pairs["product_id"].to_numpy()[keep],
+                    "rank": rank[rank <= k].astype(np.int16),
+                    "score": score[keep],
+                }
+            ),
+            feats[cols].iloc[rows].reset_index(drop=True),
+            aligned.iloc[keep].reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    return top
+
+
+def score_top_k(
+    bundle: Any,
+    feats: pd.DataFrame,
+    catalog: ProductCatalog,
+    intents: IntentTaxonomy,
+    cfg: RecommendConfig,
+    k: int,
+    chunk: int = 50_000,
+) -> pd.DataFrame:
+    """The k best eligible products per customer row of `feats`, with score, rank and the candidate features.
+
+    Customers are scored `chunk` at a time so memory stays bounded (a candidate row per eligible product).
+    """
+    parts = [
+        _top_k_chunk(bundle, feats.iloc[i : i + chunk], catalog, intents, cfg, k)
+        for i in range(0, max(len(feats), 1), chunk)
+    ]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _memo_categories(lake: Lake, cutoff: pd.Timestamp, days: int = 90) -> pd.DataFrame:
+    """Outgoing transactions of the last `days` with the memo category their memo/merchant names.
+
+    The same lexicon rule as the feature store's spend shares (configs/memo_categories.yaml keywords, first
+    category wins), so a spend-share reason cites the very transactions it was computed from.
+    """
+    import duckdb
+
+    from cdna.config import load_memo_categories
+
+    empty = pd.DataFrame(columns=["customer_id", "ts", "txn_id", "category"])
+    folder = lake.raw("transactions")
+    if not folder.is_dir() or not any(folder.glob("*.parquet")):
+        return empty
+    lo = cutoff - pd.Timedelta(days=days)
+    con = duckdb.connect()
+    try:
+        df = con.execute(
+            f"SELECT customer_id, ts, txn_id, lower(coalesce(memo, '') || ' ' || coalesce(merchant, '')) AS text "
+            f"FROM read_parquet('{folder}/*.parquet', hive_partitioning = false) "
+            "WHERE direction = 'out' AND ts < ? AND ts >= ?",
+            [cutoff.to_pydatetime(), lo.to_pydatetime()],
+        ).df()
+    finally:
+        con.close()
+    if df.empty:
+        return empty
+    lex = [(c.id, [k.lower() for k in c.keywords]) for c in load_memo_categories().categories]
+    texts = df["text"].unique()
+    cat = {t: next((cid for cid, kws in lex if any(k in t for k in kws)), None) for t in texts}
+    df["category"] = df["text"].map(cat)
+    return df.dropna(subset=["category"])[["customer_id", "ts", "txn_id", "category"]]
+
+
+def load_evidence(lake: Lake, as_of: date, timezone: str) -> Evidence:
+    """Signals (LAKE/signals) and web events up to the as-of cutoff, for citing evidence ids."""
+    cutoff = evidence_window(as_of, timezone)
+    sig = pd.DataFrame(columns=["customer_id", "ts", "source", "source_id", "kind", "label"])
+    if lake.signals.is_dir() and any(lake.signals.rglob("*.parquet")):
+        t = read_table(lake.signals, SIGNALS).select(
+            ["customer_id", "ts", "source", "source_id", "kind", "label"]
+        )
+        sig = t.to_pandas()
+    web = pd.DataFrame(columns=["customer_id", "ts", "event_id", "page_category"])
+    folder = lake.raw("web_events")
+    if folder.is_dir() and any(folder.glob("*.parquet")):
+        web = (
+            read_table(folder, WEB_EVENTS)
+            .select(["customer_id", "ts", "event_id", "page_category"])
+            .to_pandas()
+        )
+    memos = _memo_categories(lake, cutoff)
+    lo = cutoff - pd.Timedelta(days=365)
+    sig = sig[(sig["ts"] < cutoff) & (sig["ts"] >= lo)] if len(sig) else sig
+    web = web[(web["ts"] < cutoff) & (web["ts"] >= cutoff - pd.Timedelta(days=90))] if len(web) else web
+    return Evidence(sig, web, cutoff, memos)
+
+
+def recommendations_table(
+    top: pd.DataFrame,
+    bundle: Any,
+    ctx: ReasonContext,
+    version: str,
+    evidence: Evidence | None = None,
+    reasons: bool = True,
+) -> pa.Table:
+    """The RECOMMENDATIONS table (customer_id, as_of, rank, product_id, score, reasons, evidence_ids, model)."""
+    if reasons:
+        texts, ids = explain(bundle.model, top, ctx, 3, evidence)
+    else:
+        texts, ids = [[] for _ in range(len(top))], [[] for _ in range(len(top))]
+    table = pa.table(
+        {
+            "customer_id": pa.array(top["customer_id"].astype(str).to_numpy()),
+            "as_of": pa.array(pd.to_datetime(top["as_of"]).dt.date.to_numpy(), pa.date32()),
+            "rank": pa.array(top["rank"].to_numpy(), pa.int16()),
+            "product_id": pa.array(top["product_id"].astype(str).to_numpy()),
+            "score": pa.array(top["score"].to_numpy(dtype=float)),
+            "reasons": pa.array(texts, pa.list_(pa.string())),
+            "evidence_ids": pa.array(ids, pa.list_(pa.string())),
+            "model_version": pa.array([version] * len(top), pa.string()),
+        }
+    )
+    return conform(table, RECOMMENDATIONS, "recommendations")
+
+
+def batch_recommend(
+    bundle: Any,
+    feats: pd.DataFrame,
+    catalog: ProductCatalog,
+    intents: IntentTaxonomy,
+    cfg: RecommendConfig,
+    ctx: ReasonContext,
+    version: str,
+    evidence: Evidence | None = None,
+    reasons: bool = True,
+    chunk: int = 50_000,
+) -> pa.Table:
+    """Top-k with reasons for every customer of `feats`, `chunk` customers at a time (bounded memory)."""
+    parts = []
+    for i in range(0, max(len(feats), 1), chunk):
+        top = _top_k_chunk(bundle, feats.iloc[i : i + chunk], catalog, intents, cfg, cfg.k)
+        parts.append(recommendations_table(top, bundle, ctx, version, evidence, reasons))
+    return pa.concat_tables(parts)
+
+
+def write_recommendations(lake: Lake, table: pa.Table, as_of: date, out: Path | None = None) -> list[Path]:
+    """Write LAKE/recommendations/date=D/recommendations.parquet (and `out` when given), atomically."""
+    paths = [
+        atomic_write_parquet(table, lake.partition("recommendations", as_of) / "recommendations.parquet")
+    ]
+    if out is not None:
+        paths.append(atomic_write_parquet(table, out))
+    return paths
+
+
+def write_online(lake: Lake, table: pa.Table, meta: dict[str, Any]) -> tuple[Path, int]:
+    """Materialise each customer's top-k (products, scores, reasons) into LAKE/online/recommendations.sqlite."""
+    import duckdb
+
+    from features.online import write_sqlite_store
+
+    path = lake.online / "recommendations.sqlite"
+    tmp = lake.root / ".tmp" / "recommend" / "online-recs.parquet"
+    con = duckdb.connect()
+    try:
+        con.register("recs", table)
+        grouped = con.sql(
+            "SELECT customer_id, any_value(as_of) AS as_of, any_value(model_version) AS model_version, "
+            "to_json(list({'rank': rank, 'product_id': product_id, 'score': round(score, 6), 'reasons': reasons, "
+            "'evidence_ids': evidence_ids} ORDER BY rank)) AS recommendations FROM recs GROUP BY customer_id"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    atomic_write_parquet(grouped, tmp)
+    n = write_sqlite_store(f"read_parquet('{tmp}')", path, meta)
+    tmp.unlink(missing_ok=True)
+    return path, n

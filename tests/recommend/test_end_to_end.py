@@ -1,0 +1,106 @@
+"""The recommender end to end on the 2,000-customer synthetic bank: train, gate, registry, scoring, CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import pyarrow.parquet as pq
+import pytest
+
+from cdna.cli import main
+from cdna.config import load_config, load_products
+from cdna.lake import Lake
+from ingest.schemas import RECOMMENDATIONS, conform
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lake(world_lake: Lake, tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """A private copy of the session bank's raw tables (the recommender writes mlflow.db, reports …)."""
+    root = tmp_path_factory.mktemp("recommend") / "lake"
+    shutil.copytree(world_lake.root / "raw", root / "raw")
+    return Lake.at(root)
+
+
+def test_empty_registry_is_a_clear_error(lake: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["recommend", "C0000001", "--lake", str(lake.root)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "no champion model yet" in err and "cdna retrain --lake" in err and "Traceback" not in err
+
+
+def test_retrain_gate_registry_and_scoring(lake: Lake) -> None:
+    from recommend.runner import recommend_run, registry, retrain_run
+
+    cfg = load_config(environ={})
+    first = retrain_run(lake, cfg)
+    assert first.decision is not None and first.decision.promote and first.champion_version == 1
+    m = first.train.evaluation.table()["map@5"]  # type: ignore[union-attr]
+    # issue #6 acceptance on the fixed-seed bank: ≥ 1.5x popularity, all features ≥ 1.1x structured-only
+    assert m["model"] >= 1.5 * m["popularity"], m
+    assert m["model"] >= 1.1 * m["structured_only"], m
+
+    fast = cfg.model_copy(update={"recommend": cfg.recommend.model_copy(update={"n_estimators": 60})})
+    bad = retrain_run(lake, fast, shuffle_labels=True)
+    assert bad.decision is not None and not bad.decision.promote
+    assert bad.champion_version == 1 and "not promoted" in bad.decision.reasons[-1]
+    reg = registry(lake, cfg)
+    assert reg.alias("champion") == 1 and reg.alias("challenger") == 2
+    tags = reg.client.get_run(bad.train.run_id).data.tags  # type: ignore[union-attr]
+    assert tags["gate.promoted"] == "False" and "not promoted" in tags["gate.reason"]
+
+    reg.promote(2)
+    assert reg.rollback() == (2, 1) and reg.alias("champion") == 1
+
+    out = lake.root / "recs.parquet"
+    table, version, day, paths = recommend_run(lake, cfg, out=out)
+    assert version == 1 and out.exists() and paths[0].parent.name == f"date={day}"
+    conform(pq.read_table(out), RECOMMENDATIONS, str(out))
+    df = table.to_pandas()
+    assert df.groupby("customer_id").size().max() == cfg.recommend.k
+    assert df["product_id"].isin(load_products().ids).all()
+    assert df["reasons"].map(len).min() >= 1
+    assert df["reasons"].explode().str.contains("[가-힣]").all()
+    assert (df["evidence_ids"].map(len) > 0).any()
+    con = sqlite3.connect(lake.online / "recommendations.sqlite")
+    assert con.execute("SELECT count(*) FROM vectors").fetchone()[0] == df["customer_id"].nunique()
+
+    # a recommended product is never one the customer holds at the as-of
+    from recommend.runner import _current_snapshot, feature_set
+
+    snap = _current_snapshot(lake, feature_set(cfg), day).set_index("customer_id")
+    held = [snap.at[r.customer_id, f"held_{r.product_id}"] for r in df.head(500).itertuples()]
+    assert not any(held)
+
+
+def test_cli_models_and_one_customer(lake: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    if not (lake.root / "mlflow.db").exists():
+        pytest.skip("needs the registry built by the previous test")
+    capsys.readouterr()
+    assert main(["--json", "models", "list", "--lake", str(lake.root)]) == 0
+    versions = json.loads(capsys.readouterr().out)["versions"]
+    assert [v["version"] for v in versions] == [2, 1] and versions[1]["aliases"] == ["champion"]
+    capsys.readouterr()
+    assert main(["--json", "recommend", "C0000001", "--lake", str(lake.root)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["recommendations"]) == 5 and data["model_version"] == 1
+    assert all(r["reasons"] for r in data["recommendations"])
+    assert main(["recommend", "C9999999", "--lake", str(lake.root)]) == 2
+    assert "C9999999" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("order", ["global", "local"])
+def test_evaluate_json_in_both_orders(
+    lake: Lake, order: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CDNA_RECOMMEND__N_ESTIMATORS", "30")  # the shape is under test here, not the margins
+    monkeypatch.setenv("CDNA_RECOMMEND__TRAIN_MONTHS", "3")
+    args = ["evaluate", "--lake", str(lake.root)]
+    capsys.readouterr()
+    assert main(["--json", *args] if order == "global" else [*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["map@5"]) >= {"model", "popularity", "structured_only"}
+    assert {"ndcg@5", "recall@5", "hitrate@5", "coverage", "lift"} <= set(data)
+    assert 0 < data["map@5"]["popularity"] < data["map@5"]["model"] <= 1

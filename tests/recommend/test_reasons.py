@@ -1,0 +1,109 @@
+"""Korean reason sentences and the evidence ids they cite."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from cdna.config import load_config, load_intents, load_memo_categories, load_products
+from recommend.models import LightGBMRecommender
+from recommend.reasons import Evidence, ReasonContext, evidence_window, explain, sentence
+
+CFG = load_config(environ={})
+CTX = ReasonContext(
+    load_products(),
+    load_intents(),
+    load_memo_categories(),
+    dict(CFG.features.web_page_categories),
+    dict(CFG.recommend.web_page_products),
+    dict(CFG.recommend.memo_category_products),
+)
+CUT = evidence_window(date(2025, 6, 30), "Asia/Seoul")
+
+
+def _evidence() -> Evidence:
+    sig = pd.DataFrame(
+        {
+            "customer_id": ["C0000001"] * 3,
+            "ts": pd.to_datetime(["2025-06-20T01:00:00Z", "2025-06-25T01:00:00Z", "2025-07-02T01:00:00Z"]),
+            "source": ["call"] * 3,
+            "source_id": ["CALL-17", "CALL-21", "CALL-99"],
+            "kind": ["intent"] * 3,
+            "label": ["mortgage_inquiry"] * 3,
+        }
+    )
+    web = pd.DataFrame(
+        {
+            "customer_id": ["C0000001"] * 2,
+            "ts": pd.to_datetime(["2025-06-29T01:00:00Z"] * 2),
+            "event_id": ["W1", "W2"],
+            "page_category": ["대출금리조회", "주택담보대출"],
+        }
+    )
+    return Evidence(sig, web, CUT)
+
+
+def test_cutoff_is_the_end_of_the_korean_day() -> None:
+    assert pd.Timestamp("2025-06-30T15:00:00Z") == CUT
+
+
+def test_intent_sentence_cites_calls_before_the_cutoff_only() -> None:
+    text, ids = sentence("intent_mortgage_inquiry_30d", 2, "mortgage", CTX, "C0000001", _evidence())
+    assert text == "최근 30일 주택담보대출 문의 통화 2회"
+    assert ids == ["CALL-17", "CALL-21"]  # CALL-99 is after the as-of
+    text, ids = sentence("cand_intent_90d", 1, "mortgage", CTX, "C0000001", _evidence())
+    assert text is not None and "주택담보대출 관련 문의 통화 1회" in text and ids
+
+
+def test_web_held_and_empty_values() -> None:
+    text, ids = sentence("cand_web_decay", 1.7, "mortgage", CTX, "C0000001", _evidence())
+    assert text is not None and text.startswith("최근 30일") and text.endswith("페이지 2회 방문")
+    assert sorted(ids) == ["W1", "W2"]
+    assert sentence("held_check_card", True, "credit_card", CTX)[0] == "체크카드 보유 중"
+    assert sentence("intent_mortgage_inquiry_30d", 0, "mortgage", CTX)[0] is None
+    assert sentence("age", float("nan"), "mortgage", CTX)[0] is None
+    text, _ = sentence("spend_share_auto", 0.3, "auto_loan", CTX)
+    assert text is not None and text.startswith("최근 90일 지출의 30%가")
+    assert sentence("spend_share_auto", 0.3, "fund", CTX)[0] is None  # unrelated spending is no reason
+
+
+def test_explain_turns_contributions_into_korean() -> None:
+    rng = np.random.default_rng(0)
+    n = 3000
+    f = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:07d}" for i in range(n)],
+            "product_id": "mortgage",
+            "intent_mortgage_inquiry_30d": rng.poisson(0.2, n).astype(float),
+            "txn_amount_90d": rng.random(n) * 1e6,
+        }
+    )
+    y = (rng.random(n) < 0.02 + 0.5 * (f["intent_mortgage_inquiry_30d"] > 0)).astype(int)
+    m = LightGBMRecommender(["intent_mortgage_inquiry_30d", "txn_amount_90d"], n_estimators=30, n_jobs=1).fit(
+        f, y
+    )
+    rows = f[f["intent_mortgage_inquiry_30d"] > 0].head(5)
+    reasons, ids = explain(m, rows, CTX, 3, None)
+    assert len(reasons) == 5 and all(r for r in reasons)
+    assert all(any("주택담보대출 문의 통화" in s for s in r) for r in reasons)
+    assert not any("txn_amount" in s for r in reasons for s in r)  # raw totals are never shown
+    cold = f[f["intent_mortgage_inquiry_30d"] == 0].head(2)
+    reasons, _ = explain(m, cold, CTX, 3, None)
+    assert all(len(r) >= 1 for r in reasons)  # a fallback sentence, never an empty list
+
+
+def test_memo_reasons_cite_the_transactions() -> None:
+    memos = pd.DataFrame(
+        {
+            "customer_id": ["C0000001"] * 3,
+            "ts": pd.to_datetime(["2025-06-01T01:00:00Z", "2025-06-20T01:00:00Z", "2025-01-01T01:00:00Z"]),
+            "txn_id": ["T1", "T2", "T0"],
+            "category": ["auto", "auto", "auto"],
+        }
+    )
+    ev = Evidence(_evidence().signals, _evidence().web, CUT, memos)
+    text, ids = sentence("cand_memo_share", 0.25, "auto_loan", CTX, "C0000001", ev)
+    assert text is not None and "25%" in text and "자동차" in text
+    assert ids == ["T2", "T1"]  # newest first, none older than 90 days
