@@ -317,7 +317,9 @@ def register(app: typer.Typer) -> None:
         out: Annotated[
             Path | None,
             typer.Option(
-                "--out", "-o", help="Parquet file for --all (also written under LAKE/recommendations/)."
+                "--out",
+                "-o",
+                help="Also copy --all results to this Parquet file (they always go to LAKE/recommendations/date=D/).",
             ),
         ] = None,
         lake: LakeOpt = None,
@@ -341,8 +343,6 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(
                 "give either one CUSTOMER_ID or --all", hint="e.g. `cdna recommend C0000001 --lake LAKE`"
             )
-        if all_ and out is None:
-            raise ConfigError("--all needs --out FILE", hint="e.g. `cdna recommend --all --out recs.parquet`")
         table, version, day, paths = recommend_run(lk, st.config, customer_id, out, _day(as_of), reasons)
         if customer_id is not None:
             print_customer(o, table, version, customer_id)

@@ -24,16 +24,21 @@ def _jobs(source: Path | None, lake: Lake, day: date | None, tz: str) -> tuple[l
 
     if source is None:
         return jobs_from_manifest(check_lake(lake), day, tz, root=lake.root), str(lake.raw("calls"))
-    if source.is_dir() and any(source.glob("*.parquet")) and not any(
-        p.suffix.lower() not in (".parquet",) for p in source.iterdir() if p.is_file()
+    if (
+        source.is_dir()
+        and any(source.glob("*.parquet"))
+        and not any(p.suffix.lower() not in (".parquet",) for p in source.iterdir() if p.is_file())
     ):
-        return jobs_from_manifest(source, day, tz), str(source)  # a Parquet manifest folder
+        root = source.parents[1] if source.parent.name == "raw" else None  # LAKE/raw/calls/
+        return jobs_from_manifest(source, day, tz, root=root), str(source)  # a Parquet manifest folder
     if source.is_dir():
         return jobs_from_folder(source, day, tz), str(source)
     if source.is_file():
         root = source.parents[2] if source.parent.parent.name == "raw" else None  # LAKE/raw/calls/x.parquet
         return jobs_from_manifest(source, day, tz, root=root), str(source)
-    raise InputError(f"input not found: {source}", hint="pass a folder of recordings or a calls manifest file")
+    raise InputError(
+        f"input not found: {source}", hint="pass a folder of recordings or a calls manifest file"
+    )
 
 
 def run_transcribe(
@@ -73,6 +78,7 @@ def _report(ctx: typer.Context, summary: RunSummary, opts_model: str) -> None:
         "done": summary.done,
         "skipped": summary.skipped,
         "failed": [{"file": f.job.path, "reason": f.reason, "message": f.message} for f in summary.failures],
+        "no_speech": [f.job.path for f in summary.no_speech],
         "segments": summary.segments,
         "audio_s": round(summary.audio_s, 2),
         "wall_s": round(summary.wall_s, 2),
@@ -84,9 +90,12 @@ def _report(ctx: typer.Context, summary: RunSummary, opts_model: str) -> None:
         f"transcribed {summary.done:,} call(s), {summary.segments:,} segments, "
         f"{summary.audio_s / 60:.1f} min audio in {summary.wall_s:.1f} s (RTF {summary.rtf:.3f}, "
         f"{summary.audio_s / summary.wall_s if summary.wall_s else 0:.1f}x real time); "
-        f"skipped {summary.skipped:,} already done; {len(summary.failures):,} failed · run record {summary.record}"
+        f"skipped {summary.skipped:,} already done; {len(summary.no_speech):,} without speech; "
+        f"{len(summary.failures):,} failed · run record {summary.record}"
     )
     o.result(data, line)
+    for f in summary.no_speech[:20]:
+        o.say(f"[yellow]no speech:[/] {f.message}")
     for f in summary.failures[:20]:
         o.error(f"{f.reason}: {f.message}")
     if len(summary.failures) > 20:
@@ -99,14 +108,39 @@ def register(app: typer.Typer) -> None:
     @app.command(rich_help_panel="Stages")
     def transcribe(
         ctx: typer.Context,
-        input_: Annotated[Path | None, typer.Option("--input", "-i", help="Folder of recordings, or a calls manifest (Parquet/CSV with call_id, audio_path …). Default: the lake's raw/calls.")] = None,
-        out: Annotated[Path | None, typer.Option("--out", "-o", help="Lake to write transcripts/ and _runs/ into (default: --lake).")] = None,
-        lake: Annotated[Path | None, typer.Option("--lake", help="Lake folder (default: CDNA_LAKE / config).")] = None,
-        date_: Annotated[str | None, typer.Option("--date", help="Only calls of this Korea-time day, YYYY-MM-DD (also the partition for a folder input).")] = None,
-        model: Annotated[str | None, typer.Option(help="'default' (Whisper base), a CTranslate2 folder or an openai-whisper .pt.")] = None,
-        backend: Annotated[str | None, typer.Option(help="faster-whisper (default) or openai-whisper (torch extra).")] = None,
+        input_: Annotated[
+            Path | None,
+            typer.Option(
+                "--input",
+                "-i",
+                help="Folder of recordings, or a calls manifest (Parquet/CSV with call_id, audio_path …). Default: the lake's raw/calls.",
+            ),
+        ] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", "-o", help="Lake to write transcripts/ and _runs/ into (default: --lake)."),
+        ] = None,
+        lake: Annotated[
+            Path | None, typer.Option("--lake", help="Lake folder (default: CDNA_LAKE / config).")
+        ] = None,
+        date_: Annotated[
+            str | None,
+            typer.Option(
+                "--date",
+                help="Only calls of this Korea-time day, YYYY-MM-DD (also the partition for a folder input).",
+            ),
+        ] = None,
+        model: Annotated[
+            str | None,
+            typer.Option(help="'default' (Whisper base), a CTranslate2 folder or an openai-whisper .pt."),
+        ] = None,
+        backend: Annotated[
+            str | None, typer.Option(help="faster-whisper (default) or openai-whisper (torch extra).")
+        ] = None,
         engine: Annotated[str | None, typer.Option(help="local (process pool) or ray (actor pool).")] = None,
-        workers: Annotated[int | None, typer.Option(min=1, help="Worker processes / actors, one model each.")] = None,
+        workers: Annotated[
+            int | None, typer.Option(min=1, help="Worker processes / actors, one model each.")
+        ] = None,
         threads: Annotated[int | None, typer.Option(min=1, help="CPU threads per worker.")] = None,
         device: Annotated[str | None, typer.Option(help="cpu or cuda.")] = None,
     ) -> None:
@@ -119,19 +153,34 @@ def register(app: typer.Typer) -> None:
         """
         from cdna.errors import ConfigError
 
-        choices = {"backend": (backend, ("faster-whisper", "openai-whisper")), "engine": (engine, ("local", "ray")),
-                   "device": (device, ("cpu", "cuda"))}
+        choices = {
+            "backend": (backend, ("faster-whisper", "openai-whisper")),
+            "engine": (engine, ("local", "ray")),
+            "device": (device, ("cpu", "cuda")),
+        }
         for name, (value, allowed) in choices.items():
             if value is not None and value not in allowed:
-                raise ConfigError(f"--{name} {value!r} is not allowed", hint=f"use one of: {', '.join(allowed)}")
+                raise ConfigError(
+                    f"--{name} {value!r} is not allowed", hint=f"use one of: {', '.join(allowed)}"
+                )
         try:
             day = date.fromisoformat(date_) if date_ else None
         except ValueError as exc:
             raise ConfigError(f"--date {date_!r} is not a date", hint="use YYYY-MM-DD") from exc
         st = state(ctx)
         target = st.lake(out or lake, create=input_ is not None)
-        summary = run_transcribe(ctx, target, input_, day, model=model, backend=backend, engine=engine,
-                                 workers=workers, threads_per_worker=threads, device=device)
+        summary = run_transcribe(
+            ctx,
+            target,
+            input_,
+            day,
+            model=model,
+            backend=backend,
+            engine=engine,
+            workers=workers,
+            threads_per_worker=threads,
+            device=device,
+        )
         _report(ctx, summary, model or st.config.asr.model)
         exit_for(len(summary.failures))
 
@@ -152,7 +201,9 @@ def demo_step(d: DemoContext) -> None:
         (
             "transcription",
             f"{summary.done} call(s) → {summary.segments} segments with speaker roles, "
-            f"{summary.audio_s:.0f} s audio, RTF {summary.rtf:.3f} → {d.lake.transcripts}",
+            f"{summary.audio_s:.0f} s audio, RTF {summary.rtf:.3f}"
+            + (f", {len(summary.no_speech)} without speech" if summary.no_speech else "")
+            + f" → {d.lake.transcripts}",
         )
     )
     if summary.failures:

@@ -78,6 +78,7 @@ class NightResult:
     message: str = ""
     stages: list[StageOutcome] = field(default_factory=list)
     retention: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
 def night_stages(opts: NightOptions) -> list[tuple[str, list[str]]]:
@@ -92,6 +93,20 @@ def night_stages(opts: NightOptions) -> list[tuple[str, list[str]]]:
     ]
 
 
+def _has_champion(opts: NightOptions) -> bool:
+    """Ask the registry (through `cdna models list`) whether a champion model exists."""
+    cmd = [sys.executable, "-m", "cdna", "--json"]
+    if opts.config_path:
+        cmd += ["--config", str(opts.config_path)]
+    cmd += ["models", "list", "--lake", str(opts.lake.root)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    try:
+        versions = json.loads(proc.stdout).get("versions", [])
+    except (json.JSONDecodeError, AttributeError):
+        return False
+    return any("champion" in (v.get("aliases") or []) for v in versions)
+
+
 def nights(start: date, end: date) -> list[date]:
     """Every date from start to end inclusive, in order."""
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
@@ -102,11 +117,16 @@ def record_path(lake: Lake, day: date) -> Path:
     return lake.runs / f"nightly-{day.isoformat()}.json"
 
 
-def _new_run_records(lake: Lake, since: float) -> list[dict[str, Any]]:
+def _record_names(lake: Lake) -> set[str]:
+    return {p.name for p in lake.runs.glob("*.json")} if lake.runs.is_dir() else set()
+
+
+def _new_run_records(lake: Lake, before: set[str]) -> list[dict[str, Any]]:
+    """Run records a stage wrote: the files that were not there before it started."""
     out = []
     if lake.runs.is_dir():
         for path in sorted(lake.runs.glob("*.json")):
-            if path.name.startswith("nightly-") or path.stat().st_mtime < since:
+            if path.name.startswith("nightly-") or path.name in before:
                 continue
             try:
                 out.append(json.loads(path.read_text(encoding="utf-8")))
@@ -122,7 +142,7 @@ def _run_stage(name: str, argv: list[str], opts: NightOptions, log_dir: Path) ->
     if opts.config_path:
         cmd += ["--config", str(opts.config_path)]
     cmd += argv
-    since = time.time() - 1
+    before = _record_names(opts.lake)
     t0 = time.perf_counter()
     env = {**os.environ, "COLUMNS": "160", "PYTHONUNBUFFERED": "1"}
     with open(log, "w", encoding="utf-8") as fh:
@@ -146,8 +166,54 @@ def _run_stage(name: str, argv: list[str], opts: NightOptions, log_dir: Path) ->
         round(time.perf_counter() - t0, 2),
         str(log),
         result,
-        _new_run_records(opts.lake, since),
+        _new_run_records(opts.lake, before),
     )
+
+
+def _result(res: NightResult, *names: str) -> dict[str, Any]:
+    for s in reversed(res.stages):
+        if s.name in names and isinstance(s.result, dict):
+            return s.result
+    return {}
+
+
+def headline(res: NightResult) -> dict[str, Any]:
+    """The figures the morning shift looks at first, picked from the stages' JSON results."""
+    asr = _result(res, "transcribe")
+    mine = _result(res, "mine")
+    feats = _result(res, "features")
+    recs = _result(res, "recommend")
+    boot = _result(res, "retrain-bootstrap")
+    retrain = _result(res, "retrain")
+    out: dict[str, Any] = {"durations_s": {s.name: s.wall_s for s in res.stages}}
+    if asr:
+        out["recordings"] = {
+            k: asr.get(k) for k in ("files_seen", "done", "skipped", "no_speech") if k in asr
+        }
+        out["audio_hours"] = round(float(asr.get("audio_s") or 0) / 3600, 3)
+        out["real_time_factor"] = asr.get("rtf")
+        out["files_failed"] = asr.get("failed", [])
+    if mine:
+        out["pii_masked_by_type"] = mine.get("pii_masked", {})
+        out["signals_by_kind"] = mine.get("signals", {})
+    if feats:
+        out["feature_rows"] = feats.get("rows")
+        out["feature_views"] = len(feats.get("views", {}) or {})
+    if recs:
+        out["recommendations"] = {k: recs.get(k) for k in ("customers", "rows", "model_version") if k in recs}
+    decision = boot or retrain
+    if decision:
+        out["retrain"] = {
+            k: decision.get(k) for k in ("ran", "promoted", "reasons", "champion") if k in decision
+        }
+        if "metrics" in decision:
+            out["retrain"]["map@5"] = (decision["metrics"] or {}).get("map@5")
+    drift = next(
+        (t for t in (retrain.get("triggers") or []) if isinstance(t, dict) and t.get("name") == "drift"), None
+    )
+    if drift:
+        out["feature_drift"] = drift.get("detail")
+    return out
 
 
 def run_night(
@@ -171,7 +237,12 @@ def run_night(
                 )
                 return res
         log_dir = opts.lake.runs / f"nightly-{opts.day.isoformat()}"
-        for name, argv in night_stages(opts):
+        stages = night_stages(opts)
+        if not _has_champion(opts):
+            # First night of a lake: batch scoring needs a champion, so train one before scoring.
+            at = [n for n, _ in stages].index("recommend")
+            stages.insert(at, ("retrain-bootstrap", ["retrain", "--lake", str(opts.lake.root)]))
+        for name, argv in stages:
             if on_stage:
                 on_stage(name, "start")
             outcome = _run_stage(name, argv, opts, log_dir)
@@ -215,6 +286,7 @@ def run_night(
                 }
         res.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
         res.wall_s = round(time.perf_counter() - t0, 2)
+        res.summary = headline(res)
         data = asdict(res)
         atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str))
         from cdna.runs import render_night_html

@@ -96,6 +96,7 @@ def render_night_html(data: dict[str, Any]) -> str:
         f"<p>{e(data.get('message', ''))}</p>",
         f"<p>시작 {e(data.get('started_at', ''))} · 종료 {e(data.get('finished_at', ''))} · "
         f"{data.get('wall_s', 0)} s</p>",
+        "<h2>한눈에 보기 (summary)</h2>" + _table(flatten(data.get("summary", {})), ("figure", "value")),
         "<h2>단계별 결과 (stages)</h2><table><tr><th>stage</th><th>status</th><th>exit</th><th>seconds</th>"
         "<th>log</th></tr>",
     ]

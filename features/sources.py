@@ -355,7 +355,7 @@ def register_sources(
 ) -> dict[str, SourceReport]:
     """Create `src_<table>` views for every source (empty when the lake lacks it) and `src_transactions_cat`.
 
-    Returns one SourceReport per source; raises LakeError when there is neither customers nor transactions.
+    Returns one SourceReport per source; raises LakeError when the lake has no transactions.
     """
     reports: dict[str, SourceReport] = {}
     for spec in SOURCES.values():
@@ -365,10 +365,12 @@ def register_sources(
         reports[spec.name] = _register_one(con, spec, files)
         if not files and spec.name in ("signals", "calls", "web_events", "holdings"):
             log.info("%s: no files under %s — its features are null/0", spec.name, lake_root)
-    if not reports["customers"].files and not reports["transactions"].files:
+    if not reports["transactions"].files:
+        # RFM, spend and churn features would all silently become null: refuse instead (issue #8).
         raise LakeError(
-            f"{lake_root}: no customers and no transactions files found",
-            hint="a lake needs raw/customers/ or raw/transactions/ (run `cdna world --out DIR`)",
+            f"{lake_root}: no transactions files found (looked for Parquet/CSV under a folder or file named "
+            "'transactions', e.g. raw/transactions/)",
+            hint="restore raw/transactions/ or import it with `cdna validate transactions FILE --lake LAKE`",
         )
     con.execute("CREATE OR REPLACE TEMP VIEW _txn_base AS SELECT * FROM src_transactions")
     mode = spend_categories_from

@@ -199,7 +199,9 @@ def ct2_to_openai_state(variables: dict[str, object]) -> tuple[dict[str, int], d
     state: dict[str, np.ndarray] = {}
 
     def layers(side: str) -> int:
-        return len({k.split("/")[1] for k in v if k.startswith(f"{side}/layer_") and k.split("/")[1][6:].isdigit()})
+        return len(
+            {k.split("/")[1] for k in v if k.startswith(f"{side}/layer_") and k.split("/")[1][6:].isdigit()}
+        )
 
     def norm(dst: str, src: str) -> None:
         state[f"{dst}.weight"] = v[f"{src}/gamma"]

