@@ -188,7 +188,6 @@ def register(app: typer.Typer) -> None:
             st.output.say(f"{len(rows):,} audit rows {start}..{end} → {out}")
 
 
-
 def _demo_customer(root: Path) -> str:
     """A customer id the demo lake can answer for (batch scores first, then the online store, then raw)."""
     import pyarrow.parquet as pq

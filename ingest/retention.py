@@ -78,7 +78,9 @@ def plan_purge(lake: Lake, cfg: RetentionConfig, as_of: date, today: date | None
     for day, path in _partitions(lake.audio):
         age = (as_of - day).days
         if age >= cfg.keep_raw_days:
-            plan.items.append(PurgeItem("audio", path, day, _size(path), f"older than keep_raw_days={cfg.keep_raw_days}"))
+            plan.items.append(
+                PurgeItem("audio", path, day, _size(path), f"older than keep_raw_days={cfg.keep_raw_days}")
+            )
     keep_text = min(cfg.keep_raw_days, cfg.keep_transcripts_days)
     for day, path in _partitions(lake.transcripts):
         age = (as_of - day).days
@@ -87,8 +89,9 @@ def plan_purge(lake: Lake, cfg: RetentionConfig, as_of: date, today: date | None
         if day not in mined:
             plan.kept.append((str(path), "not mined yet: kept until `cdna mine` has extracted its signals"))
             continue
-        plan.items.append(PurgeItem("transcripts", path, day, _size(path),
-                                    f"unmasked text older than {keep_text} day(s)"))
+        plan.items.append(
+            PurgeItem("transcripts", path, day, _size(path), f"unmasked text older than {keep_text} day(s)")
+        )
     if lake.runs.is_dir():
         for path in sorted(lake.runs.iterdir()):
             m = _RUN_DATE.search(path.name)
@@ -97,8 +100,15 @@ def plan_purge(lake: Lake, cfg: RetentionConfig, as_of: date, today: date | None
             raw = m.group(1)
             day = date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
             if (today - day).days >= cfg.keep_runs_days:
-                plan.items.append(PurgeItem("runs", path, day, _size(path),
-                                            f"run log older than keep_runs_days={cfg.keep_runs_days}"))
+                plan.items.append(
+                    PurgeItem(
+                        "runs",
+                        path,
+                        day,
+                        _size(path),
+                        f"run log older than keep_runs_days={cfg.keep_runs_days}",
+                    )
+                )
     return plan
 
 

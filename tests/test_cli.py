@@ -10,13 +10,29 @@ import pytest
 
 from cdna.cli import main
 
-STAGES = ("world", "transcribe", "mine", "features", "train", "evaluate", "retrain", "recommend", "serve",
-          "nightly", "demo")
+STAGES = (
+    "world",
+    "transcribe",
+    "mine",
+    "features",
+    "train",
+    "evaluate",
+    "retrain",
+    "recommend",
+    "serve",
+    "nightly",
+    "demo",
+)
 
 
 def test_help_lists_every_stage_command() -> None:
-    proc = subprocess.run([sys.executable, "-m", "cdna", "--help"], capture_output=True, text=True, check=False,
-                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "cdna", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0
     for command in STAGES:
         assert f" {command} " in proc.stdout, command
@@ -43,4 +59,6 @@ def test_config_error_exits_2_and_names_key(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_missing_input_file_exits_2(tmp_path: Path) -> None:
-    assert main(["--quiet", "validate", "transactions", str(tmp_path / "nope.csv"), "--out", str(tmp_path)]) == 2
+    assert (
+        main(["--quiet", "validate", "transactions", str(tmp_path / "nope.csv"), "--out", str(tmp_path)]) == 2
+    )

@@ -28,7 +28,11 @@ def test_stages_run_in_pipeline_order(tmp_path: Path) -> None:
 
 
 def test_backfill_dates_in_order() -> None:
-    assert nights(date(2025, 6, 29), date(2025, 7, 1)) == [date(2025, 6, 29), date(2025, 6, 30), date(2025, 7, 1)]
+    assert nights(date(2025, 6, 29), date(2025, 7, 1)) == [
+        date(2025, 6, 29),
+        date(2025, 6, 30),
+        date(2025, 7, 1),
+    ]
 
 
 def _lake_with_partitions(root: Path) -> Lake:
@@ -53,7 +57,9 @@ def test_keep_zero_purges_audio_and_mined_transcripts_only(tmp_path: Path) -> No
     assert ("transcripts", "2025-06-30") in kinds and ("transcripts", "2025-06-01") in kinds
     assert ("transcripts", "2025-06-28") not in kinds  # not mined yet: kept
     assert any("not mined" in why for _, why in plan.kept)
-    assert [i.path.name for i in plan.items if i.kind == "runs"] == ["transcribe-20200101T000000Z-abcdef.json"]
+    assert [i.path.name for i in plan.items if i.kind == "runs"] == [
+        "transcribe-20200101T000000Z-abcdef.json"
+    ]
     assert apply_purge(plan) == len(plan.items)
     assert not list(lake.audio.glob("date=*"))
     assert [p.name for p in lake.transcripts.glob("date=*")] == ["date=2025-06-28"]
@@ -72,10 +78,14 @@ def test_ages_respect_the_limits(tmp_path: Path) -> None:
 def test_kuberay_manifest_runs_the_nightly_command() -> None:
     doc = yaml.safe_load((configs_dir() / "deploy" / "rayjob.yaml").read_text(encoding="utf-8"))
     assert doc["apiVersion"].startswith("ray.io/") and doc["kind"] == "RayJob"
-    assert doc["spec"]["entrypoint"].startswith("cdna nightly ") and "--engine ray" in doc["spec"]["entrypoint"]
+    assert (
+        doc["spec"]["entrypoint"].startswith("cdna nightly ") and "--engine ray" in doc["spec"]["entrypoint"]
+    )
     head = doc["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]["containers"][0]
     assert head["image"] and any(m["mountPath"] == "/lake" for m in head["volumeMounts"])
     workers = doc["spec"]["rayClusterSpec"]["workerGroupSpecs"]
-    assert workers and workers[0]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"]
+    assert (
+        workers and workers[0]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"]
+    )
     env = yaml.safe_load(doc["spec"]["runtimeEnvYAML"])["env_vars"]
     assert env["CDNA_LAKE"] == "/lake"
