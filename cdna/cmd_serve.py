@@ -223,15 +223,5 @@ def demo_step(d: DemoContext) -> None:
         f"curl -s -H 'Authorization: Bearer {key}' -H 'X-Purpose: demo' "
         f"'http://127.0.0.1:8080/v1/customers/{cid}/recommendations?k=3'"
     )
-    if not d.out.json:
-        # Printed unwrapped on stdout so that both lines can be copied and pasted as they are.
-        for line in (
-            "start the staff service:",
-            f"  {serve_cmd}",
-            "then, in another terminal:",
-            f"  {curl}",
-            "console: http://127.0.0.1:8080/console (paste the key above)",
-        ):
-            d.out.out.print(line, soft_wrap=True, markup=False, highlight=False)
     d.notes.append(("service", serve_cmd))
     d.notes.append(("curl", curl))
