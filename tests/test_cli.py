@@ -62,3 +62,28 @@ def test_missing_input_file_exits_2(tmp_path: Path) -> None:
     assert (
         main(["--quiet", "validate", "transactions", str(tmp_path / "nope.csv"), "--out", str(tmp_path)]) == 2
     )
+
+
+def test_demo_ends_with_the_serve_command_and_curl(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cdna",
+            "demo",
+            "--out",
+            str(tmp_path / "demo"),
+            "--customers",
+            "300",
+            "--no-audio",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**__import__("os").environ, "COLUMNS": "120"},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    tail = proc.stdout.strip().splitlines()[-4:]
+    assert tail[1].strip() == f"cdna serve --lake {(tmp_path / 'demo').resolve()} --port 8080"
+    assert tail[3].strip().startswith("curl -s -H 'Authorization: Bearer ")
+    assert (tmp_path / "demo" / "recommendations").is_dir()
