@@ -80,6 +80,7 @@ _COUNTERS = (
 _NOT_PII_NEXT = re.compile(
     rf"\s?(?:{_STRONG_COUNTERS})|(?:{_COUNTERS})|\s(?:{_COUNTERS})[은는이가을를에도의로만]?(?![가-힣])"
 )
+_AMOUNT_UNITS = re.compile(r"[0-9일이삼사오육칠팔구십백]\s?[억만천조]")
 _NOT_PII_PREV = re.compile(r"(?:₩|\$|€|¥|£|USD|KRW)\s?$")
 _DATE_RUN = re.compile(r"^(?:19|20)\d\d[-./ ]\s?\d{1,2}[-./ ]\s?\d{1,2}\b")
 _CONTEXT = re.compile(
@@ -196,6 +197,10 @@ def _number_spans(norm: Normalized) -> list[tuple[str, int, int]]:
             ):
                 kind, raw = longer, text[m.start() : end + gap + 1]
         if kind is not None:
+            oa, ob = norm.to_original(m.start(), m.start() + len(raw))
+            if _AMOUNT_UNITS.search(norm.original[oa:ob]):
+                # "2억 500", "1억 4200": positional units only occur in amounts, never in numbers read digit by digit.
+                continue
             out.append((kind, m.start(), m.start() + len(raw)))
             continue
         if len(digits) > 16:

@@ -111,3 +111,16 @@ def test_options_choose_types_and_placeholder() -> None:
 def test_luhn() -> None:
     assert luhn_ok("4111111111111111")
     assert not luhn_ok("4111111111111112")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "안녕하세요전세 보증금이 2억 500인데 한 80 퍼센트 정도대출 되나요",
+        "네 수고 많으세요 1억 4200 넣어둔예금이 만기인데 이자가 얼마인지",
+        "이번에 판교에 전세를 2억 그러니까 4천만 원에 구했거든요",
+        "대출은 삼억 오천 정도 생각하고 있어요",
+    ],
+)
+def test_amounts_spoken_with_units_are_never_masked(text: str) -> None:
+    assert mask(text).text == text
