@@ -56,8 +56,10 @@ def test_promotion_swaps_without_failed_requests(lake: Lake, keys: Keys, _mlflow
             "2": ["challenger"],
         }
 
+        started = threading.Event()  # promote only once the old model has served some requests
+
         def promote() -> None:
-            time.sleep(0.2)
+            started.wait(30)
             write_recommendations(lake, N_DEFAULT, f"{MODEL}/2", day=date(2025, 7, 1))
             write_online(lake, N_DEFAULT, seed=8)
             _promote(lake, "2")
@@ -68,10 +70,15 @@ def test_promotion_swaps_without_failed_requests(lake: Lake, keys: Keys, _mlflow
         statuses: list[int] = []
         versions: set[str | None] = set()
         deadline = time.time() + 30
-        while (t.is_alive() or len(statuses) < 50) and time.time() < deadline:
+        after_swap = 0  # requests sent once the promotion finished: the new model must be served
+        while (t.is_alive() or len(statuses) < 50 or after_swap < 5) and time.time() < deadline:
+            done = not t.is_alive()
             r = c.get(f"/v1/customers/C{len(statuses) % 30 + 1:07d}/recommendations", headers=keys.h())
             statuses.append(r.status_code)
             versions.add(r.json().get("model_version"))
+            after_swap += done
+            if len(statuses) == 10:
+                started.set()
         t.join()
         assert set(statuses) == {200}, statuses
         assert versions == {f"{MODEL}/1", f"{MODEL}/2"}  # both served, none failed
