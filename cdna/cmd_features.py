@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from cdna.errors import ConfigError
-from cdna.state import state
+from cdna.state import parse_day, state
 
 if TYPE_CHECKING:
     from cdna.config import Config
@@ -35,17 +35,6 @@ def _feature_set(config: Config) -> FeatureSet:
     return FeatureSet(
         config.features, load_products(), load_intents(), load_memo_categories(), config.timezone
     )
-
-
-def _day(value: str | None, option: str = "--as-of") -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(
-            f"{option} {value!r} is not a date", hint="use YYYY-MM-DD (a Korea-time calendar day)"
-        ) from None
 
 
 def _skips(o: Any, lineage: dict[str, Any]) -> None:
@@ -76,7 +65,7 @@ def snapshot_cmd(
     o = st.output
     lk = st.lake(lake)
     fs = _feature_set(st.config)
-    day = _day(as_of)
+    day = parse_day(as_of)
     assert day is not None
     res = snapshot(fs, lk.root, day, out)
     run = RunRecord(
@@ -206,7 +195,7 @@ def segments_cmd(
     o = st.output
     lk = st.lake(lake)
     fs = _feature_set(st.config)
-    day = _day(as_of) or latest_event_day(fs, lk)
+    day = parse_day(as_of) or latest_event_day(fs, lk)
     report.mkdir(parents=True, exist_ok=True)
     snap = snapshot(fs, lk.root, day, report / f"snapshot-{day}.parquet")
     _skips(o, snap.lineage)
@@ -271,7 +260,7 @@ def materialize_cmd(
     o = st.output
     lk = st.lake(lake)
     fs = _feature_set(st.config)
-    day = _day(as_of) or latest_event_day(fs, lk)
+    day = parse_day(as_of) or latest_event_day(fs, lk)
     with partition_lock(lk, f"features/date={day}"):
         res = materialize(fs, lk, day)
     run = RunRecord(

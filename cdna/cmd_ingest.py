@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cdna.state import state
+from cdna.state import parse_day, state
 
 __all__ = ["register", "run_world"]
 
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna world --customers 2000 --seed 7 --out ./lake --audio[/]
         """
-        end = date.fromisoformat(end_date) if end_date else None
+        end = parse_day(end_date, "--end-date")
         summary = run_world(ctx, out, customers, seed, audio, end, months)
         o = state(ctx).output
         table = Table(title=f"synthetic bank → {summary.lake}", show_edge=False)

@@ -11,22 +11,13 @@ import typer
 from rich.table import Table
 
 from cdna.errors import CdnaError
-from cdna.state import state
+from cdna.state import parse_day, state
 
 __all__ = ["register"]
 
 runs_app = typer.Typer(
     help="Run records of every stage (LAKE/_runs/): list them, show one.", no_args_is_help=True
 )
-
-
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date; use YYYY-MM-DD", param_hint=option) from None
 
 
 def _last_data_day(lake_root: Path, tz: str) -> date:
@@ -90,7 +81,7 @@ def register(app: typer.Typer) -> None:
         the_lake = st.lake(lake)
         if engine not in ("local", "ray"):
             raise typer.BadParameter("use local or ray", param_hint="--engine")
-        start, end, single = _day(from_, "--from"), _day(to, "--to"), _day(date_, "--date")
+        start, end, single = parse_day(from_, "--from"), parse_day(to, "--to"), parse_day(date_, "--date")
         if (start is None) != (end is None):
             raise typer.BadParameter("give both --from and --to for a backfill", param_hint="--from/--to")
         if start and end:
@@ -246,7 +237,7 @@ def register(app: typer.Typer) -> None:
 
         st = state(ctx)
         the_lake = st.lake(lake)
-        day = _day(as_of, "--as-of") or _last_data_day(the_lake.root, st.config.timezone)
+        day = parse_day(as_of, "--as-of") or _last_data_day(the_lake.root, st.config.timezone)
         plan = plan_purge(the_lake, st.config.retention, day)
         removed = 0 if dry_run else apply_purge(plan)
         run = RunRecord(

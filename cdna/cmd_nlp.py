@@ -6,14 +6,13 @@ import json
 import select
 import sys
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from cdna.state import exit_for, state
+from cdna.state import exit_for, parse_day, state
 
 __all__ = ["demo_step", "iter_lines", "register"]
 
@@ -100,7 +99,7 @@ def register(app: typer.Typer) -> None:
         st = state(ctx)
         o = st.output
         target = st.lake(lake)
-        day = date.fromisoformat(date_) if date_ else None
+        day = parse_day(date_, "--date")
         cfg = st.config.nlp
         o.say("training the intent model on the seed set …")
         models = fit_models(cfg, model=model, backend=backend)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +10,7 @@ from rich.table import Table
 
 from cdna.console import Output
 from cdna.errors import ConfigError
-from cdna.state import state
+from cdna.state import parse_day, state
 
 if TYPE_CHECKING:
     from cdna.demo import DemoContext
@@ -73,17 +72,6 @@ def _product_names() -> dict[str, str]:
     from cdna.config import load_products
 
     return {p.id: p.name for p in load_products().products}
-
-
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(
-            f"--as-of {value!r} is not a date", hint="use YYYY-MM-DD (a Korea-time day)"
-        ) from None
 
 
 def print_customer(o: Output, table: Any, version: int, customer_id: str) -> None:
@@ -343,7 +331,7 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(
                 "give either one CUSTOMER_ID or --all", hint="e.g. `cdna recommend C0000001 --lake LAKE`"
             )
-        table, version, day, paths = recommend_run(lk, st.config, customer_id, out, _day(as_of), reasons)
+        table, version, day, paths = recommend_run(lk, st.config, customer_id, out, parse_day(as_of), reasons)
         if customer_id is not None:
             print_customer(o, table, version, customer_id)
             return

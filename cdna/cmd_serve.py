@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cdna.errors import CdnaError
-from cdna.state import state
+from cdna.state import parse_day, state
 
 if TYPE_CHECKING:
     from cdna.demo import DemoContext
@@ -170,10 +169,8 @@ def register(app: typer.Typer) -> None:
         from serve.audit import AuditLog, audit_path
 
         st = state(ctx)
-        try:
-            start, end = date.fromisoformat(from_), date.fromisoformat(to)
-        except ValueError as exc:
-            raise CdnaError(f"--from/--to must be days like 2025-06-30 ({exc})") from None
+        start, end = parse_day(from_, "--from"), parse_day(to, "--to")
+        assert start is not None and end is not None  # both options are required
         if end < start:
             raise CdnaError(f"--to {end} is before --from {start}")
         path = audit_path(st.lake(lake).root)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cdna.state import exit_for, state
+from cdna.state import exit_for, parse_day, state
 
 if TYPE_CHECKING:
     from cdna.demo import DemoContext
@@ -164,7 +164,7 @@ def register(app: typer.Typer) -> None:
                     f"--{name} {value!r} is not allowed", hint=f"use one of: {', '.join(allowed)}"
                 )
         try:
-            day = date.fromisoformat(date_) if date_ else None
+            day = parse_day(date_, "--date")
         except ValueError as exc:
             raise ConfigError(f"--date {date_!r} is not a date", hint="use YYYY-MM-DD") from exc
         st = state(ctx)

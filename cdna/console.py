@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -101,12 +100,3 @@ class Output:
                     prog.update(task, info=info)
 
             yield advance
-
-
-def dump(data: Any) -> str:
-    """Compact JSON for logs."""
-    return json.dumps(data, ensure_ascii=False, default=str)
-
-
-def _isatty() -> bool:
-    return sys.stderr.isatty()

@@ -29,8 +29,6 @@ __all__ = [
     "partition_lock",
 ]
 
-RAW_TABLES = ("customers", "products", "holdings", "transactions", "web_events", "calls")
-
 
 @dataclass(frozen=True)
 class Lake:

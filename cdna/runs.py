@@ -6,7 +6,6 @@ import base64
 import html
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 from cdna.lake import Lake
@@ -133,8 +132,3 @@ def render_night_html(data: dict[str, Any]) -> str:
             parts.append(_table(kept, ("kept", "why")))
     parts.append("</body></html>")
     return "\n".join(parts)
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    """A JSON file as a dict."""
-    return dict(json.loads(path.read_text(encoding="utf-8")))

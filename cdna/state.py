@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import typer
 
 from cdna.config import Config, load_config
 from cdna.console import Output
-from cdna.errors import CdnaError
+from cdna.errors import ConfigError
 from cdna.lake import Lake
 
-__all__ = ["State", "exit_for", "state"]
+__all__ = ["State", "exit_for", "parse_day", "state"]
 
 
 @dataclass
@@ -56,11 +57,13 @@ def exit_for(failures: int) -> None:
         raise typer.Exit(code=3)
 
 
-def not_built(command: str, issue: int) -> CdnaError:
-    """The error for a stage command whose stage has not landed yet."""
-    err = CdnaError(
-        f"`cdna {command}` is not available in this version yet (tracked in issue #{issue})",
-        hint="see README for the stages that exist; `cdna demo` runs all of them",
-    )
-    err.exit_code = 2  # type: ignore[misc]
-    return err
+def parse_day(value: str | None, option: str = "--as-of") -> date | None:
+    """A YYYY-MM-DD option value as a date (None stays None); a ConfigError (exit 2) names the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"{option} {value!r} is not a date", hint="use YYYY-MM-DD (a Korea-time calendar day)"
+        ) from None

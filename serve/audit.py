@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from serve.sqlite import open_private_db
 
 __all__ = ["GENESIS", "AuditEntry", "AuditLog", "VerifyResult", "audit_path", "canonical", "row_hash"]
 
@@ -102,19 +103,13 @@ class AuditLog:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not self.path.exists()
         self._lock = threading.Lock()
-        self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._con.execute("PRAGMA busy_timeout = 10000")
-        self._con.execute("PRAGMA journal_mode = WAL")
-        # NORMAL in WAL mode survives process crashes; a power cut may lose the last commits (see README).
-        self._con.execute("PRAGMA synchronous = NORMAL")
+        # WAL with synchronous=NORMAL survives process crashes; a power cut may lose the last commits (README).
         # The WAL file is trimmed back to 64 MB after each checkpoint.
-        self._con.execute("PRAGMA journal_size_limit = 67108864")
-        self._con.executescript(_SCHEMA)
-        if fresh:
-            os.chmod(self.path, 0o600)  # who looked at whom is itself personal data
+        pragmas = (
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864;"
+        )
+        self._con = open_private_db(self.path, 10000, pragmas + _SCHEMA)
 
     def defer_checkpoints(self) -> None:
         """Stop appends from folding the WAL into the database (an fsync that stalls a request for up to

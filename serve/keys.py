@@ -7,7 +7,6 @@ reveals neither the keys nor a way to guess them.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 import sqlite3
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cdna.errors import CdnaError, ConfigError
+from serve.sqlite import open_private_db
 
 __all__ = ["ROLES", "KeyError_", "KeyRecord", "KeyStore", "hash_key", "keys_path", "role_allows"]
 
@@ -78,20 +78,14 @@ class KeyStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not self.path.exists()
         self._lock = threading.Lock()
-        self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._con.execute("PRAGMA busy_timeout = 5000")
-        self._con.execute(
+        self._con = open_private_db(
+            self.path,
+            5000,
             "CREATE TABLE IF NOT EXISTS keys (hash TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, "
-            "prefix TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)"
+            "prefix TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT);"
+            "CREATE UNIQUE INDEX IF NOT EXISTS keys_active_name ON keys (name) WHERE revoked_at IS NULL;",
         )
-        self._con.execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS keys_active_name ON keys (name) WHERE revoked_at IS NULL"
-        )
-        if fresh:
-            os.chmod(self.path, 0o600)
 
     def create(self, name: str, role: str) -> str:
         """Issue a new key for `name` with `role`; returns the key (shown once, stored hashed)."""

@@ -400,9 +400,6 @@ class _Streams:
             self.writers[path] = pq.ParquetWriter(tmp, schema, compression="zstd")
         self.writers[path].write_table(table.select(schema.names).cast(schema), row_group_size=1 << 20)
 
-    def __len__(self) -> int:
-        return len(self.writers)
-
     def close(self) -> list[Path]:
         for path, writer in self.writers.items():
             writer.close()
