@@ -17,6 +17,7 @@ from cdna.errors import ConfigError
 from ingest.asr.audio import SAMPLE_RATE
 from ingest.asr.model import ModelRef, openai_checkpoint, resolve_model
 from ingest.asr.options import AsrOptions
+from ingest.asr.vad import speech_spans
 
 __all__ = [
     "Backend",
@@ -207,13 +208,11 @@ def _to_channel(clip: _Clip, t: float, is_start: bool = False) -> float:
 
 def pack_speech(channels: Sequence[np.ndarray], vad_options: Any, max_clip_s: float = 30.0) -> PackedSpeech:
     """Run Silero VAD on each channel and pack the speech spans into clips of at most `max_clip_s`."""
-    from faster_whisper.vad import get_speech_timestamps
-
     pieces: list[np.ndarray] = []
     clips: list[_Clip] = []
     cursor = 0  # samples in the packed audio
     for ch, audio in enumerate(channels):
-        spans = get_speech_timestamps(audio, vad_options)
+        spans = speech_spans(audio, vad_options)
         current: list[tuple[float, float, float]] = []
         clip_start = cursor
         for span in spans:
@@ -257,9 +256,9 @@ class OpenAIWhisperBackend:
         o = self.opts
         clips: list[float] | str = "0"
         if o.vad:
-            from faster_whisper.vad import VadOptions, get_speech_timestamps
+            from faster_whisper.vad import VadOptions
 
-            spans = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500))
+            spans = speech_spans(audio, VadOptions(min_silence_duration_ms=500))
             if not spans:
                 return []
             clips = [t for s in spans for t in (s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE)]

@@ -72,3 +72,13 @@ def hold_noise(seconds: float, seed: int = 0) -> np.ndarray:
     freq = notes[(t * 2).astype(int) % len(notes)]
     music = 0.2 * np.sin(2 * np.pi * freq * t) + 0.1 * np.sin(2 * np.pi * 2 * freq * t)
     return (music + 0.02 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def telephone(samples: np.ndarray, noise_dbfs: float = -50.0, seed: int = 0) -> np.ndarray:
+    """A 16 kHz signal as a call recorder keeps it: line noise added, 300-3400 Hz band, 8 kHz and back."""
+    from scipy.signal import butter, resample_poly, sosfilt
+
+    rng = np.random.default_rng(seed)
+    noisy = samples + 10 ** (noise_dbfs / 20) * rng.standard_normal(samples.size)
+    band = butter(4, [300, 3400], btype="bandpass", fs=16000, output="sos")
+    return resample_poly(resample_poly(sosfilt(band, noisy), 1, 2), 2, 1).astype(np.float32)
