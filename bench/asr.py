@@ -11,9 +11,21 @@ stereo channel on its own like the pipeline. Language is fixed because Whisper m
 Data sets (any mix, each measured separately):
   --lake LAKE        synthetic calls of `cdna world --audio` (references: _truth/call_scripts per speaker)
   --folder DIR       any folder with transcripts.tsv (file, text), e.g. /work/shared/data/zeroth_ko
-  --calls-from DIR   call-like stereo 8 kHz recordings built from DIR's clips (transcripts.tsv): speech
-                     alternating between agent (left) and customer (right) with pauses, so most of each
-                     channel is silence, as in a real call
+  --calls-from DIR   realistic call-center stereo recordings built from DIR's clips (transcripts.tsv),
+                     --calls of them (default 4, ~300 s in all, like the issue's 297 s): agent on the left
+                     channel, customer on the right, four turns per call; deterministic (seed 3).
+                     * telephone channel: each channel band-limited to 300-3400 Hz, 8 kHz, written as
+                       G.711 mu-law WAV the way call recorders store it;
+                     * no digital silence: continuous office noise behind the agent (1/f, -50 dBFS RMS)
+                       and line hiss on the customer's leg (white, -54 dBFS RMS) from start to end;
+                     * pauses as in a real call: a short turn gap (0.5-1.5 s), an agent lookup/typing
+                       pause (4-9 s) and one hold of 20-40 s with synthesised hold music (a looping
+                       pentatonic melody of plucked tones over a bass, -22 dBFS RMS) on the agent
+                       channel, the one the customer hears; the customer's channel keeps its line hiss;
+                     * the speech clips keep their own audio (no gain, no crosstalk between channels,
+                       so each channel's reference holds exactly the words spoken on it).
+  --plain-calls      build the older, easy variant instead: 16-bit PCM, digital zeros between turns,
+                     0.4-2.5 s pauses, no hold (openai-whisper skips such zeros cheaply)
 
 Example: python bench/asr.py --calls-from /work/shared/data/zeroth_ko --folder /work/shared/data/zeroth_ko
 
@@ -87,8 +99,98 @@ def items_from_lake(lake: Path) -> list[Item]:
     return out
 
 
+def _telephone(x: np.ndarray) -> np.ndarray:
+    """16 kHz float → 8 kHz telephone band (300-3400 Hz), clipped to full scale like a recorder's codec."""
+    from scipy.signal import butter, resample_poly, sosfilt
+
+    band = butter(4, [300, 3400], btype="bandpass", fs=16000, output="sos")
+    return np.clip(resample_poly(sosfilt(band, x), 1, 2), -1.0, 1.0).astype(np.float32)
+
+
+def _noise(rng: np.random.Generator, n: int, dbfs: float, tilt: float) -> np.ndarray:
+    """Continuous background noise at `dbfs` RMS; spectrum ∝ 1/f**tilt (0 line hiss, 1 office rumble)."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1 / 16000)
+    spectrum /= np.maximum(freqs, 20.0) ** (tilt / 2)
+    noise = np.fft.irfft(spectrum, n)
+    return (noise / np.sqrt(np.mean(noise**2)) * 10 ** (dbfs / 20)).astype(np.float32)
+
+
+def hold_music(seconds: float, rng: np.random.Generator, dbfs: float = -22.0) -> np.ndarray:
+    """Synthesised hold music: a looping pentatonic melody of plucked tones (harmonics, attack and decay
+    envelope) over a sustained bass, at `dbfs` RMS: loud, tonal, rhythmic, and without a single word."""
+    sr = 16000
+    scale = 261.63 * 2 ** (np.array([0, 2, 4, 7, 9, 12, 14, 16]) / 12)
+    melody = rng.choice(scale, 8)
+    beat = 0.45
+    out = np.zeros(int(seconds * sr), np.float64)
+    note_t = np.arange(int(beat * 1.6 * sr)) / sr
+    envelope = np.minimum(note_t / 0.02, 1.0) * np.exp(-note_t / 0.35)
+    for k in range(int(seconds / beat)):
+        f = melody[k % len(melody)]
+        tone = (
+            np.sin(2 * np.pi * f * note_t)
+            + 0.5 * np.sin(4 * np.pi * f * note_t)
+            + 0.25 * np.sin(6 * np.pi * f * note_t)
+        )
+        start = int(k * beat * sr)
+        piece = (tone * envelope)[: out.size - start]
+        out[start : start + piece.size] += piece
+    t = np.arange(out.size) / sr
+    bass = scale[(t // (8 * beat)).astype(int) % 2 * 3] / 2  # C / G, one bar each
+    out += 0.4 * np.sin(2 * np.pi * bass * t)
+    return (out / np.sqrt(np.mean(out**2)) * 10 ** (dbfs / 20)).astype(np.float32)
+
+
 def make_calls(source: Path, out: Path, n_calls: int = 4, seed: int = 3) -> list[Item]:
-    """Call-like stereo 8 kHz WAVs from a folder of clips: alternating turns with 0.4-2.5 s pauses."""
+    """Realistic call-center stereo recordings from a folder of clips (see the module docstring)."""
+    import soundfile as sf
+
+    from ingest.asr.audio import decode_audio
+
+    clips = items_from_folder(source)
+    rng = np.random.default_rng(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    audio = {c.path: decode_audio(Path(c.path)).channels[0] for c in clips}
+    items = []
+    for k in range(n_calls):
+        order = [clips[int(i)] for i in rng.permutation(len(clips))[:4]]
+        # gaps before turns 1..3: one is the hold, one an agent lookup pause, the other a short turn gap
+        kinds = ["hold", "lookup", "gap"]
+        rng.shuffle(kinds)
+        gaps = {
+            "gap": rng.uniform(0.5, 1.5),
+            "lookup": rng.uniform(4.0, 9.0),
+            "hold": rng.uniform(20.0, 40.0),
+        }
+        lengths = [1.0] + [gaps[kind] for kind in kinds]
+        total = sum(lengths) + sum(audio[c.path].size for c in order) / 16000 + 1.5
+        n = int(total * 16000)
+        agent = _noise(rng, n, -50.0, 1.0)  # office background behind the agent's headset
+        customer = _noise(rng, n, -54.0, 0.0)  # line hiss on the customer's leg
+        refs: dict[int, list[str]] = {0: [], 1: []}
+        cursor = 0
+        for turn, (clip, gap) in enumerate(zip(order, lengths, strict=True)):
+            if turn and kinds[turn - 1] == "hold":
+                music = hold_music(gap, rng)
+                fade = np.minimum(
+                    1.0, np.minimum(np.arange(music.size), music.size - np.arange(music.size)) / 4000
+                )
+                agent[cursor : cursor + music.size] += music * fade.astype(np.float32)
+            cursor += int(gap * 16000)
+            speech = audio[clip.path]
+            (agent if turn % 2 == 0 else customer)[cursor : cursor + speech.size] += speech
+            refs[turn % 2].append(clip.refs[0])
+            cursor += speech.size
+        stereo = np.stack([_telephone(agent), _telephone(customer)], axis=1)
+        path = out / f"call{k:02d}.wav"
+        sf.write(path, stereo, 8000, subtype="ULAW")  # G.711 μ-law, as call recorders store it
+        items.append(Item(str(path), {c: " ".join(t) for c, t in refs.items()}, "stereo_agent_left"))
+    return items
+
+
+def make_plain_calls(source: Path, out: Path, n_calls: int = 4, seed: int = 3) -> list[Item]:
+    """The older, easy variant (`--plain-calls`): digital silence between turns with 0.4-2.5 s pauses, 16-bit PCM."""
     import soundfile as sf
 
     from ingest.asr.audio import decode_audio
@@ -311,6 +413,9 @@ def main() -> None:
     ap.add_argument("--calls-from", type=Path, action="append", default=[])
     ap.add_argument("--calls", type=int, default=4, help="call-like recordings to build per --calls-from")
     ap.add_argument(
+        "--plain-calls", action="store_true", help="--calls-from builds digital-silence calls without hold"
+    )
+    ap.add_argument(
         "--limit",
         type=int,
         default=0,
@@ -334,8 +439,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cut = (lambda xs: xs[: args.limit]) if args.limit else (lambda xs: xs)
         for k, source in enumerate(args.calls_from):
-            made = make_calls(source, Path(tmp) / f"calls{k}", args.calls)
-            bench(f"call-like stereo 8 kHz from {source}", made, args)
+            if args.plain_calls:
+                made = make_plain_calls(source, Path(tmp) / f"calls{k}", args.calls)
+                bench(f"plain call-like stereo 8 kHz (digital silence) from {source}", made, args)
+            else:
+                made = make_calls(source, Path(tmp) / f"calls{k}", args.calls)
+                bench(
+                    f"call-center stereo 8 kHz mu-law (noise, pauses, hold music) from {source}", made, args
+                )
         for folder in args.folder:
             bench(f"folder {folder}", items_from_folder(folder), args)
         for lake in args.lake:
