@@ -12,7 +12,8 @@ calibrated open probabilities (the report's calibration, the live-decay trigger)
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,34 @@ from sklearn.utils.validation import check_is_fitted
 
 from cdna.errors import SchemaError
 
-__all__ = ["LightGBMRecommender", "PopularityRecommender"]
+if TYPE_CHECKING:
+    from recommend.forest import CompiledForest
+
+__all__ = ["LightGBMRecommender", "PairScores", "PopularityRecommender"]
+
+
+@dataclass
+class PairScores:
+    """Scores of (customer, product) pairs and what explaining them needs.
+
+    Attributes:
+        score: one per pair; codes: decision codes [trees, pairs] (recommend.forest).
+        customers: the customers' model matrix; rows: each pair's customer row.
+        pairs: the pair-level columns [len(pair_columns), pairs]; pair_columns: their model column index.
+    """
+
+    score: np.ndarray
+    codes: np.ndarray
+    customers: np.ndarray
+    rows: np.ndarray
+    pairs: np.ndarray
+    pair_columns: np.ndarray
+
+    def matrix(self, sel: np.ndarray) -> np.ndarray:
+        """Model-matrix rows of the selected pairs."""
+        M = self.customers[self.rows[sel]]
+        M[:, self.pair_columns] = self.pairs[:, sel].T
+        return M
 
 
 def _need(X: pd.DataFrame, cols: list[str], what: str) -> None:
@@ -121,14 +149,35 @@ class LightGBMRecommender(BaseEstimator):  # type: ignore[misc]
         out = np.empty((len(X), len(cols)), dtype=np.float32)
         for j, c in enumerate(cols):
             if c in self.categories_:
-                codes = pd.Categorical(
-                    X[c].astype("object").where(X[c].notna(), None), categories=self.categories_[c]
-                ).codes.astype(np.float32)
+                codes = (
+                    pd.Index(self.categories_[c])
+                    .get_indexer(X[c].astype("object").where(X[c].notna(), None))
+                    .astype(np.float32)
+                )
                 codes[codes < 0] = np.nan
                 out[:, j] = codes
             else:
                 out[:, j] = pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
         return out
+
+    def _pair_column(self, name: str, values: Any) -> np.ndarray:
+        """One pair-level column as model input (category codes for categorical columns, NaN = unseen)."""
+        if name in self.categories_:
+            codes = pd.Index(self.categories_[name]).get_indexer(np.asarray(values, dtype=object))
+            return np.where(codes < 0, np.nan, codes).astype(np.float32)
+        return np.asarray(values, dtype=np.float32)
+
+    def _customer_matrix(self, customers: pd.DataFrame, per_pair: dict[str, Any]) -> np.ndarray:
+        """Model matrix of the customers themselves; the pair-level columns are left missing."""
+        cols = self.feature_names_
+        _need(customers, [c for c in cols if c not in per_pair], "LightGBMRecommender")
+        base = pd.DataFrame(
+            {c: (customers[c] if c in customers.columns else np.nan) for c in cols if c not in per_pair},
+            index=customers.index,
+        )
+        for c in per_pair:
+            base[c] = np.nan if c not in self.categories_ else None
+        return self._matrix(base)
 
     def pair_matrix(self, customers: pd.DataFrame, rows: np.ndarray, per_pair: dict[str, Any]) -> np.ndarray:
         """The model matrix of (customer row, product) pairs without building a candidate DataFrame.
@@ -138,32 +187,60 @@ class LightGBMRecommender(BaseEstimator):  # type: ignore[misc]
         """
         check_is_fitted(self, "booster_")
         cols = self.feature_names_
-        _need(customers, [c for c in cols if c not in per_pair], "LightGBMRecommender")
-        base = pd.DataFrame(
-            {c: (customers[c] if c in customers.columns else np.nan) for c in cols if c not in per_pair},
-            index=customers.index,
-        )
-        for c in per_pair:
-            base[c] = np.nan if c not in self.categories_ else None
-        M = self._matrix(base)[rows]
+        M = self._customer_matrix(customers, per_pair)[rows]
         for c, values in per_pair.items():
-            if c not in cols:
-                continue
-            j = cols.index(c)
-            if c in self.categories_:
-                codes = pd.Categorical(np.asarray(values, dtype=object), categories=self.categories_[c]).codes
-                M[:, j] = np.where(codes < 0, np.nan, codes)
-            else:
-                M[:, j] = np.asarray(values, dtype=np.float32)
+            if c in cols:
+                M[:, cols.index(c)] = self._pair_column(c, values)
         return M
+
+    def compiled(self) -> CompiledForest | None:
+        """The booster compiled to decision codes (recommend.forest), built once; None for very large trees."""
+        check_is_fitted(self, "booster_")
+        if "_compiled" not in self.__dict__:
+            from recommend.forest import CompiledForest
+
+            try:
+                self.__dict__["_compiled"] = CompiledForest(self.booster_)
+            except ValueError:
+                self.__dict__["_compiled"] = None
+        return self.__dict__["_compiled"]  # type: ignore[no-any-return]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_compiled", None)  # derived from booster_, rebuilt on demand
+        return state
+
+    def score_pairs(
+        self, customers: pd.DataFrame, rows: np.ndarray, per_pair: dict[str, Any]
+    ) -> PairScores | None:
+        """Scores of (customer row, product) pairs from the compiled trees, with their decision codes.
+
+        The same numbers as `predict_matrix(pair_matrix(...))` without building the pair matrix; None when
+        the trees are too large to compile (use `pair_matrix` and `predict_matrix` then).
+        """
+        compiled = self.compiled()
+        if compiled is None:
+            return None
+        cols = self.feature_names_
+        Xc = self._customer_matrix(customers, per_pair)
+        pair_columns = np.asarray([j for j, c in enumerate(cols) if c in per_pair], dtype=np.int64)
+        P = np.empty((len(pair_columns), len(rows)), dtype=np.float32)
+        for q, j in enumerate(pair_columns):
+            P[q] = self._pair_column(cols[j], per_pair[cols[j]])
+        codes, raw = compiled.pair_codes(Xc, rows, P, pair_columns)
+        return PairScores(
+            self._calibrated(compiled.transform(raw)), codes, Xc, np.asarray(rows), P, pair_columns
+        )
+
+    def _calibrated(self, p: np.ndarray) -> np.ndarray:
+        if self.objective == "binary" and self.negative_share < 1.0:
+            p = p * self.negative_share / (p * self.negative_share + 1.0 - p)
+        return p
 
     def predict_matrix(self, M: np.ndarray) -> np.ndarray:
         """Scores of a matrix from `pair_matrix` (same as `predict` on the equivalent candidate frame)."""
         check_is_fitted(self, "booster_")
-        p = np.asarray(self.booster_.predict(M, num_threads=self.n_jobs), dtype=float)
-        if self.objective == "binary" and self.negative_share < 1.0:
-            p = p * self.negative_share / (p * self.negative_share + 1.0 - p)
-        return p
+        return self._calibrated(np.asarray(self.booster_.predict(M, num_threads=self.n_jobs), dtype=float))
 
     def fit(self, X: pd.DataFrame, y: np.ndarray | pd.Series) -> LightGBMRecommender:
         """Train on candidate rows (sorted by customer_id, as_of when the objective is lambdarank)."""

@@ -18,7 +18,15 @@ import pandas as pd
 
 from cdna.config import IntentTaxonomy, MemoTaxonomy, ProductCatalog
 
-__all__ = ["Evidence", "ReasonContext", "evidence_window", "explain", "sentence", "top_features"]
+__all__ = [
+    "Evidence",
+    "Explainer",
+    "ReasonContext",
+    "evidence_atoms",
+    "evidence_window",
+    "explain",
+    "sentence",
+]
 
 _HOUSEHOLD = {
     "single": "1인 가구",
@@ -284,15 +292,217 @@ def _explainable(name: str) -> bool:
     return name.startswith("web_") and name.endswith("_decay") and name != "web_other_decay"
 
 
-def top_features(contrib: np.ndarray, names: list[str], values: pd.DataFrame, n: int = 3) -> list[list[str]]:
-    """Per row, up to `3n` explainable features with the largest positive contribution, largest first."""
-    c = np.asarray(contrib)[:, : len(names)].copy()
-    c[:, [i for i, nm in enumerate(names) if not _explainable(nm)]] = -np.inf
-    order = np.argsort(-c, axis=1)[:, : n * 3]
-    out = []
-    for r in range(len(c)):
-        out.append([names[j] for j in order[r] if c[r, j] > 0])
-    return out
+def evidence_atoms(name: str, product_id: str, ctx: ReasonContext) -> frozenset[str]:
+    """The evidence a feature's sentence rests on ("intent:<id>", "memo:<category>", "web:<page>"…).
+
+    A later sentence that rests only on evidence an earlier one already cites is left out, so the three
+    reasons are three different facts (not the same calls counted over 30 and over 90 days).
+    """
+    if name.startswith("cand_intent_"):
+        return frozenset(f"intent:{i}" for i in ctx.intents_for(product_id))
+    if name.startswith("intent_"):
+        rest = name[len("intent_") :]
+        ids = sorted((i.id for i in ctx.intents.intents), key=len, reverse=True)
+        iid = next((i for i in ids if rest.startswith(i + "_")), None)
+        return frozenset({f"intent:{iid}"}) if iid else frozenset()
+    if name.startswith("interest_"):
+        return frozenset({f"interest:{name[len('interest_') :]}"})
+    if name == "cand_memo_share":
+        return frozenset(f"memo:{c}" for c, ps in ctx.memo_category_products.items() if product_id in ps)
+    if name.startswith("spend_share_"):
+        return frozenset({f"memo:{name[len('spend_share_') :]}"})
+    if name == "cand_web_decay":
+        return frozenset(f"web:{p}" for p in ctx.pages_for(product_id))
+    if name.startswith("web_") and name.endswith("_decay"):
+        wid = name[len("web_") : -len("_decay")]
+        return frozenset({f"web:{ctx.web_pages.get(wid, wid)}"})
+    return frozenset()
+
+
+_SMALL = 2_000  # rows below this are explained by LightGBM pred_contrib directly (no tables to build)
+
+
+@dataclass
+class Explainer:
+    """Korean reasons for many recommended rows at once; build one per batch and reuse it across chunks.
+
+    Attributions are exact LightGBM `pred_contrib` values: asked directly for few rows, through
+    `recommend.attribution.ShapTable` (each tree's SHAP vectors tabled by decision pattern) for many. A
+    sentence is worded once per distinct (feature, product, value) and reused, so the per-row work is a
+    few array operations.
+
+    Attributes:
+        model: a fitted LightGBMRecommender.
+        ctx: names for the wording.
+        n: reasons per row.
+    """
+
+    model: Any
+    ctx: ReasonContext
+    n: int = 3
+    names: list[str] = field(init=False)
+    allowed: np.ndarray = field(init=False)
+    _table: Any = field(default=None, init=False, repr=False)
+    _texts: list[str] = field(default_factory=list, init=False, repr=False)
+    _text_code: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _words: dict[int, tuple[int, int]] = field(default_factory=dict, init=False, repr=False)
+    _atoms: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _masks: list[int] = field(default_factory=lambda: [0], init=False, repr=False)
+    _products: list[str] = field(default_factory=list, init=False, repr=False)
+    _product_code: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.names = list(self.model.feature_names_)
+        self.allowed = np.asarray([_explainable(c) for c in self.names], dtype=bool)
+
+    def _code(self, text: str) -> int:
+        code = self._text_code.get(text)
+        if code is None:
+            code = self._text_code[text] = len(self._texts)
+            self._texts.append(text)
+        return code
+
+    def _value(self, j: int, raw: float) -> Any:
+        """A model-matrix value back as the feature's value (categories for categorical columns)."""
+        cats = self.model.categories_.get(self.names[j])
+        if cats is None:
+            return raw
+        return None if np.isnan(raw) or int(raw) >= len(cats) else cats[int(raw)]
+
+    def _word(self, key: int, j: int, product: str, raw: float) -> tuple[int, int]:
+        """(text code or -1, evidence-mask index) of feature j at value `raw` for `product`, memoised."""
+        got = self._words.get(key)
+        if got is None:
+            text, _ = sentence(self.names[j], self._value(j, raw), product, self.ctx)
+            atoms = evidence_atoms(self.names[j], product, self.ctx)
+            mask = 0
+            for a in atoms:
+                mask |= 1 << self._atoms.setdefault(a, len(self._atoms))
+            self._masks.append(mask)
+            got = self._words[key] = (self._code(text) if text else -1, len(self._masks) - 1)
+        return got
+
+    def top(self, M: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
+        """Per row, up to 3n explainable features with the largest positive SHAP value [rows, 3n] (-1 pad).
+
+        `codes` are the rows' decision codes when scoring already computed them (recommend.forest).
+        """
+        from recommend.forest import ShapTable, top_contributions
+
+        k = self.n * 3
+        if len(M) >= _SMALL and self._table is None:
+            compiled = self.model.compiled()
+            self._table = ShapTable(compiled) if compiled is not None else False
+        if len(M) >= _SMALL and self._table:
+            return self._table.top(M, self.allowed, k, codes)[0]
+        contrib = self.model.booster_.predict(M, pred_contrib=True, num_threads=self.model.n_jobs)
+        return top_contributions(contrib, self.allowed, k)[0]
+
+    def texts(
+        self, M: np.ndarray, products: np.ndarray, codes: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Chosen reasons for rows of model matrix `M`: (text codes [rows, n] with -1 pad, chosen features).
+
+        `products` are the rows' product ids. Rows with no usable evidence get the product's fallback text.
+        """
+        idx = self.top(M, codes).astype(np.int64)
+        rows, k = idx.shape
+        has = idx >= 0
+        vals = np.where(has, M[np.arange(rows)[:, None], np.where(has, idx, 0)], np.nan).astype(np.float32)
+        vals[np.isnan(vals)] = np.nan  # one bit pattern for every missing value
+        ser = pd.Series(np.asarray(products, dtype=object)).astype(str)
+        for pid in ser.unique():
+            if pid not in self._product_code:
+                if len(self._products) >= 0xFF:
+                    raise ValueError("more than 255 products in one batch of reasons")
+                self._product_code[pid] = len(self._products)
+                self._products.append(pid)
+        pcode = ser.map(self._product_code).to_numpy(dtype=np.int64)
+        prods = self._products
+        bits = vals.view(np.uint32).astype(np.int64)
+        key = (np.where(has, idx, 0xFFFF) << 40) | (pcode[:, None] << 32) | bits
+        uniq, inv = np.unique(key[has], return_inverse=True)
+        raw = (uniq & 0xFFFFFFFF).astype(np.uint32).view(np.float32)
+        words = np.asarray(
+            [
+                self._word(int(u), int(u >> 40), prods[int(u >> 32) & 0xFF], float(v))
+                for u, v in zip(uniq, raw, strict=True)
+            ],
+            dtype=np.int64,
+        ).reshape(-1, 2)
+        code = np.full((rows, k), -1, dtype=np.int64)
+        mask_i = np.zeros((rows, k), dtype=np.int64)
+        code[has] = words[inv, 0]
+        mask_i[has] = words[inv, 1]
+        width = max(1, (len(self._atoms) + 63) // 64)
+        masks = np.zeros((len(self._masks), width), dtype=np.uint64)
+        for i, bitset in enumerate(self._masks):
+            for w in range(width):
+                masks[i, w] = (bitset >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+        chosen = np.full((rows, self.n), -1, dtype=np.int64)
+        feat = np.full((rows, self.n), -1, dtype=np.int64)
+        count = np.zeros(rows, dtype=np.int64)
+        covered = np.zeros((rows, width), dtype=np.uint64)
+        for s in range(k):
+            c = code[:, s]
+            m = masks[mask_i[:, s]]
+            ok = (c >= 0) & (count < self.n)
+            ok &= ~(chosen == c[:, None]).any(axis=1)
+            ok &= ~m.any(axis=1) | (m & ~covered).any(axis=1)
+            r = np.flatnonzero(ok)
+            chosen[r, count[r]] = c[r]
+            feat[r, count[r]] = idx[r, s]
+            count[r] += 1
+            covered[r] |= m[r]
+        none = np.flatnonzero(count == 0)
+        if len(none):
+            fallback = np.asarray(
+                [self._code(f"비슷한 고객층에서 {self.ctx.product_name(p)} 가입이 많음") for p in prods]
+            )
+            chosen[none, 0] = fallback[pcode[none]]
+        return chosen, feat
+
+    def arrays(
+        self,
+        M: np.ndarray,
+        customers: np.ndarray,
+        products: np.ndarray,
+        evidence: Evidence | None = None,
+        codes: np.ndarray | None = None,
+    ) -> tuple[Any, Any]:
+        """Reasons and evidence ids as Arrow list<string> arrays, one entry per row of `M`."""
+        import pyarrow as pa
+
+        chosen, feat = self.texts(M, products, codes)
+        valid = chosen >= 0
+        offsets = np.r_[0, np.cumsum(valid.sum(axis=1))].astype(np.int32)
+        table = pa.array(self._texts, pa.string())
+        reasons = pa.ListArray.from_arrays(pa.array(offsets), table.take(pa.array(chosen[valid])))
+        if evidence is None:
+            empty = pa.array(np.zeros(len(M) + 1, dtype=np.int32))
+            return reasons, pa.ListArray.from_arrays(empty, pa.array([], pa.string()))
+        # cited ids (and the page-view counts web sentences quote) depend on each customer's events
+        texts: list[list[str]] = []
+        cited: list[list[str]] = []
+        base = reasons.to_pylist()
+        for r in range(len(M)):
+            row_texts, ids = [], []
+            for q, j in enumerate(feat[r]):
+                if j < 0:
+                    break
+                text, fid = sentence(
+                    self.names[j],
+                    self._value(int(j), float(M[r, j])),
+                    str(products[r]),
+                    self.ctx,
+                    str(customers[r]),
+                    evidence,
+                )
+                row_texts.append(text or base[r][q])
+                ids += [i for i in fid if i not in ids]
+            texts.append(row_texts or base[r])
+            cited.append(ids[:10])
+        return pa.array(texts, pa.list_(pa.string())), pa.array(cited, pa.list_(pa.string()))
 
 
 def explain(
@@ -301,35 +511,15 @@ def explain(
     ctx: ReasonContext,
     n: int = 3,
     evidence: Evidence | None = None,
-    chunk: int = 100_000,
 ) -> tuple[list[list[str]], list[list[str]]]:
     """Korean reasons and evidence ids for each row of `rows` (candidate rows with features)."""
-    names = list(model.feature_names_)
-    reasons: list[list[str]] = []
-    cited: list[list[str]] = []
-    for start in range(0, len(rows), chunk):
-        part = rows.iloc[start : start + chunk]
-        tops = top_features(model.contributions(part), names, part, n)
-        cols = {c: part[c].to_numpy(dtype=object) for c in {c for t in tops for c in t}}
-        cust = part["customer_id"].to_numpy(dtype=object)
-        prod = part["product_id"].to_numpy(dtype=object)
-        for r, feats in enumerate(tops):
-            texts: list[str] = []
-            ids: list[str] = []
-            for f in feats:
-                text, fid = sentence(f, cols[f][r], prod[r], ctx, cust[r], evidence)
-                if fid and set(fid) <= set(ids):
-                    continue  # the same calls or visits already back an earlier sentence
-                if text and text not in texts:
-                    texts.append(text)
-                    ids += [i for i in fid if i not in ids]
-                if len(texts) >= n:
-                    break
-            if not texts:
-                texts = [f"비슷한 고객층에서 {ctx.product_name(prod[r])} 가입이 많음"]
-            reasons.append(texts)
-            cited.append(ids[:10])
-    return reasons, cited
+    reasons, ids = Explainer(model, ctx, n).arrays(
+        model._matrix(rows),
+        rows["customer_id"].to_numpy(dtype=object),
+        rows["product_id"].to_numpy(dtype=object),
+        evidence,
+    )
+    return reasons.to_pylist(), ids.to_pylist()
 
 
 def evidence_window(as_of: date, timezone: str) -> pd.Timestamp:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from cdna.lake import Lake, atomic_write_parquet
 from ingest.schemas import RECOMMENDATIONS, SIGNALS, WEB_EVENTS, conform, read_table
 from recommend.dataset import aligned_features, build_candidates
 from recommend.labels import candidates
-from recommend.reasons import Evidence, ReasonContext, evidence_window, explain
+from recommend.reasons import Evidence, Explainer, ReasonContext, evidence_window
 
 __all__ = [
+    "TopK",
     "batch_recommend",
     "load_evidence",
     "recommendations_table",
@@ -27,6 +29,21 @@ __all__ = [
 ]
 
 
+@dataclass
+class TopK:
+    """The k best eligible products per customer row, and what their reasons need.
+
+    Attributes:
+        frame: customer_id, as_of, product_id, rank, score (one row per recommendation).
+        matrix: the model-input rows of those pairs (LightGBM), or None for other estimators.
+        codes: their decision codes [trees, rows] when scored by the compiled trees (recommend.forest).
+    """
+
+    frame: pd.DataFrame
+    matrix: np.ndarray | None = None
+    codes: np.ndarray | None = None
+
+
 def _top_k_chunk(
     bundle: Any,
     feats: pd.DataFrame,
@@ -34,7 +51,7 @@ def _top_k_chunk(
     intents: IntentTaxonomy,
     cfg: RecommendConfig,
     k: int,
-) -> pd.DataFrame:
+) -> TopK:
     pairs = candidates(feats, catalog)
     aligned = aligned_features(feats, pairs, catalog, intents, cfg)
     per_pair: dict[str, Any] = {
@@ -42,8 +59,14 @@ def _top_k_chunk(
         **{c: aligned[c].to_numpy() for c in aligned.columns},
     }
     model = bundle.model
-    if hasattr(model, "pair_matrix"):
-        score = model.predict_matrix(model.pair_matrix(feats, pairs["row"].to_numpy(), per_pair))
+    M = scored = None
+    if hasattr(model, "score_pairs") and (
+        scored := model.score_pairs(feats, pairs["row"].to_numpy(), per_pair)
+    ):
+        score = scored.score
+    elif hasattr(model, "pair_matrix"):
+        M = model.pair_matrix(feats, pairs["row"].to_numpy(), per_pair)
+        score = model.predict_matrix(M)
     else:  # any estimator with predict(candidate frame)
         score = model.predict(build_candidates(feats, catalog, intents, cfg, bundle.groups))
     cust = pairs["row"].to_numpy()
@@ -53,26 +76,19 @@ def _top_k_chunk(
     first_pos = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
     rank = np.arange(len(order)) - first_pos + 1
     keep = order[rank <= k]
-    # only the recommended pairs become a frame (for the reasons): k rows per customer, not every candidate
-    rows = pairs["row"].to_numpy()[keep]
-    cols = [c for c in bundle.groups.columns() if c in feats.columns]
-    top = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "customer_id": feats["customer_id"].to_numpy()[rows],
-                    "as_of": feats["as_of"].to_numpy()[rows],
-                    "product_id": pairs["product_id"].to_numpy()[keep],
-                    "rank": rank[rank <= k].astype(np.int16),
-                    "score": score[keep],
-                }
-            ),
-            feats[cols].iloc[rows].reset_index(drop=True),
-            aligned.iloc[keep].reset_index(drop=True),
-        ],
-        axis=1,
+    rows = cust[keep]
+    frame = pd.DataFrame(
+        {
+            "customer_id": feats["customer_id"].to_numpy()[rows],
+            "as_of": feats["as_of"].to_numpy()[rows],
+            "product_id": pairs["product_id"].to_numpy()[keep],
+            "rank": rank[rank <= k].astype(np.int16),
+            "score": score[keep],
+        }
     )
-    return top
+    if scored is not None:
+        return TopK(frame, scored.matrix(keep), scored.codes[:, keep])
+    return TopK(frame, None if M is None else M[keep])
 
 
 def score_top_k(
@@ -84,12 +100,12 @@ def score_top_k(
     k: int,
     chunk: int = 50_000,
 ) -> pd.DataFrame:
-    """The k best eligible products per customer row of `feats`, with score, rank and the candidate features.
+    """The k best eligible products per customer row of `feats`: customer_id, as_of, product_id, rank, score.
 
     Customers are scored `chunk` at a time so memory stays bounded (a candidate row per eligible product).
     """
     parts = [
-        _top_k_chunk(bundle, feats.iloc[i : i + chunk], catalog, intents, cfg, k)
+        _top_k_chunk(bundle, feats.iloc[i : i + chunk], catalog, intents, cfg, k).frame
         for i in range(0, max(len(feats), 1), chunk)
     ]
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -154,28 +170,35 @@ def load_evidence(lake: Lake, as_of: date, timezone: str) -> Evidence:
 
 
 def recommendations_table(
-    top: pd.DataFrame,
-    bundle: Any,
-    ctx: ReasonContext,
+    top: TopK,
+    explainer: Explainer | None,
     version: str,
     evidence: Evidence | None = None,
-    reasons: bool = True,
 ) -> pa.Table:
-    """The RECOMMENDATIONS table (customer_id, as_of, rank, product_id, score, reasons, evidence_ids, model)."""
-    if reasons:
-        texts, ids = explain(bundle.model, top, ctx, 3, evidence)
+    """The RECOMMENDATIONS table (customer_id, as_of, rank, product_id, score, reasons, evidence_ids, model).
+
+    Without an explainer (`--no-reasons`, or an estimator without LightGBM contributions) the reasons are
+    empty lists.
+    """
+    f = top.frame
+    n = len(f)
+    customers = f["customer_id"].astype(str).to_numpy()
+    products = f["product_id"].astype(str).to_numpy()
+    if explainer is not None and top.matrix is not None:
+        reasons, ids = explainer.arrays(top.matrix, customers, products, evidence, top.codes)
     else:
-        texts, ids = [[] for _ in range(len(top))], [[] for _ in range(len(top))]
+        empty = pa.array(np.zeros(n + 1, dtype=np.int32))
+        reasons = ids = pa.ListArray.from_arrays(empty, pa.array([], pa.string()))
     table = pa.table(
         {
-            "customer_id": pa.array(top["customer_id"].astype(str).to_numpy()),
-            "as_of": pa.array(pd.to_datetime(top["as_of"]).dt.date.to_numpy(), pa.date32()),
-            "rank": pa.array(top["rank"].to_numpy(), pa.int16()),
-            "product_id": pa.array(top["product_id"].astype(str).to_numpy()),
-            "score": pa.array(top["score"].to_numpy(dtype=float)),
-            "reasons": pa.array(texts, pa.list_(pa.string())),
-            "evidence_ids": pa.array(ids, pa.list_(pa.string())),
-            "model_version": pa.array([version] * len(top), pa.string()),
+            "customer_id": pa.array(customers),
+            "as_of": pa.array(pd.to_datetime(f["as_of"]).dt.date.to_numpy(), pa.date32()),
+            "rank": pa.array(f["rank"].to_numpy(), pa.int16()),
+            "product_id": pa.array(products),
+            "score": pa.array(f["score"].to_numpy(dtype=float)),
+            "reasons": reasons,
+            "evidence_ids": ids,
+            "model_version": pa.array(np.full(n, version, dtype=object), pa.string()),
         }
     )
     return conform(table, RECOMMENDATIONS, "recommendations")
@@ -194,10 +217,11 @@ def batch_recommend(
     chunk: int = 50_000,
 ) -> pa.Table:
     """Top-k with reasons for every customer of `feats`, `chunk` customers at a time (bounded memory)."""
+    explainer = Explainer(bundle.model, ctx, 3) if reasons and hasattr(bundle.model, "booster_") else None
     parts = []
     for i in range(0, max(len(feats), 1), chunk):
         top = _top_k_chunk(bundle, feats.iloc[i : i + chunk], catalog, intents, cfg, cfg.k)
-        parts.append(recommendations_table(top, bundle, ctx, version, evidence, reasons))
+        parts.append(recommendations_table(top, explainer, version, evidence))
     return pa.concat_tables(parts)
 
 

@@ -107,3 +107,38 @@ def test_memo_reasons_cite_the_transactions() -> None:
     text, ids = sentence("cand_memo_share", 0.25, "auto_loan", CTX, "C0000001", ev)
     assert text is not None and "25%" in text and "자동차" in text
     assert ids == ["T2", "T1"]  # newest first, none older than 90 days
+
+
+def _intent_model(n: int = 4000) -> tuple[LightGBMRecommender, pd.DataFrame]:
+    rng = np.random.default_rng(1)
+    calls = rng.poisson(0.4, n).astype(float)
+    f = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:07d}" for i in range(n)],
+            "product_id": rng.choice(["mortgage", "jeonse_loan", "credit_card"], n),
+            "intent_mortgage_inquiry_30d": calls,
+            "intent_mortgage_inquiry_90d": calls + rng.poisson(0.3, n),
+            "cand_intent_90d": calls + rng.poisson(0.2, n),
+            "age": rng.integers(20, 70, n).astype(float),
+            "txn_amount_90d": rng.random(n) * 1e6,
+        }
+    )
+    y = (rng.random(n) < 0.03 + 0.3 * (calls > 0) + 0.1 * (f["age"] < 35)).astype(int)
+    feats = [c for c in f.columns if c not in ("customer_id", "product_id")]
+    return LightGBMRecommender(feats, n_estimators=40, num_leaves=15, n_jobs=1).fit(f, y), f
+
+
+def test_batch_reasons_equal_one_row_at_a_time_reasons() -> None:
+    # thousands of rows go through the tabled SHAP values, a few through pred_contrib itself
+    model, f = _intent_model()
+    many, _ = explain(model, f, CTX, 3, None)
+    few = [r for start in range(0, 600, 50) for r in explain(model, f.iloc[start : start + 50], CTX, 3, None)[0]]
+    assert many[:600] == few
+    assert sum("주택담보대출 문의 통화" in " ".join(r) for r in many) > 500
+
+
+def test_reasons_resting_on_the_same_calls_are_not_repeated() -> None:
+    model, f = _intent_model()
+    reasons, _ = explain(model, f[f["intent_mortgage_inquiry_30d"] > 0].head(300), CTX, 3, None)
+    for r in reasons:
+        assert sum("주택담보대출 문의 통화" in s for s in r) <= 1, r
