@@ -399,14 +399,14 @@ class ShapTable:
         self.table = np.zeros((n_trees, codes, width), dtype=np.float32)
         self.filled = np.zeros((n_trees, codes), dtype=np.bool_)
 
-    def fill(self, X: np.ndarray, C: np.ndarray) -> None:
+    def fill(self, X: Any, C: np.ndarray) -> None:
         """Ask LightGBM for the SHAP vector of every (tree, code) in `C` [trees, rows] not tabled yet."""
         rep = np.full(self.filled.shape, -1, dtype=np.int64)
         if _k("unseen")(C, self.filled, rep) == 0:
             return
         for t in np.flatnonzero((rep >= 0).any(axis=1)):
             cs = np.flatnonzero(rep[t] >= 0)
-            rows = np.ascontiguousarray(X[rep[t, cs]], dtype=np.float32)
+            rows = np.ascontiguousarray(_take(X, rep[t, cs]), dtype=np.float32)
             contrib = np.asarray(
                 self.compiled.booster.predict(
                     rows, pred_contrib=True, start_iteration=int(t), num_iteration=1
@@ -419,21 +419,27 @@ class ShapTable:
             self.asked += len(cs)
 
     def top(
-        self, X: np.ndarray, allowed: np.ndarray, k: int, codes: np.ndarray | None = None
+        self, X: Any, allowed: np.ndarray, k: int, codes: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per row of model matrix `X`, the `k` allowed features with the largest positive SHAP value.
 
-        `codes` [trees, rows] may be passed when already known (from scoring). Returns (feature index
+        `X` is a matrix, or lazy rows with `take(positions)` (recommend.models.PairRows) when `codes`
+        [trees, rows] are passed, as scoring already computed them. Returns (feature index
         [rows, k] int16, -1 where fewer qualify; SHAP value [rows, k] float32), largest first.
         """
         nf = self.compiled.forest.n_features
         allowed = np.ascontiguousarray(allowed, dtype=np.bool_)
         if allowed.shape != (nf,):
             raise ValueError(f"allowed must have {nf} entries, got {allowed.shape}")
-        C = np.ascontiguousarray(self.compiled.codes(X) if codes is None else codes)
+        C = np.ascontiguousarray(self.compiled.codes(_take(X, np.arange(len(X)))) if codes is None else codes)
         self.fill(X, C)
         idx, val = _k("top")(C, self.table, self.feats, self.n_feats, nf, allowed, int(k), _EPS)
         return idx, val
+
+
+def _take(X: Any, idx: np.ndarray) -> np.ndarray:
+    """Rows `idx` of a matrix or of lazy rows with `take`."""
+    return X[idx] if isinstance(X, np.ndarray) else np.asarray(X.take(idx))
 
 
 def top_contributions(contrib: np.ndarray, allowed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ from cdna.errors import SchemaError
 if TYPE_CHECKING:
     from recommend.forest import CompiledForest
 
-__all__ = ["LightGBMRecommender", "PairScores", "PopularityRecommender"]
+__all__ = ["LightGBMRecommender", "PairRows", "PairScores", "PopularityRecommender"]
 
 
 @dataclass
@@ -50,6 +50,36 @@ class PairScores:
         M = self.customers[self.rows[sel]]
         M[:, self.pair_columns] = self.pairs[:, sel].T
         return M
+
+
+@dataclass
+class PairRows:
+    """Model-matrix rows of some scored pairs, read lazily: single values cheaply, whole rows on request.
+
+    Explaining a million customers needs a few values per row and whole rows only for a few rows, so the
+    (rows × features) matrix of the recommended pairs is never built.
+    """
+
+    scored: PairScores
+    sel: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.sel)
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        """Whole model-matrix rows for positions `idx`."""
+        return self.scored.matrix(self.sel[idx])
+
+    def values(self, r: np.ndarray, f: np.ndarray) -> np.ndarray:
+        """The values at (row position, feature index) pairs (arrays of one shape)."""
+        s = self.scored
+        pos = np.full(s.customers.shape[1], -1)
+        pos[s.pair_columns] = np.arange(len(s.pair_columns))
+        q = pos[f]
+        pair = q >= 0
+        out = s.customers[s.rows[self.sel[r]], f]
+        out[pair] = s.pairs[q[pair], self.sel[r[pair]]]
+        return out
 
 
 def _need(X: pd.DataFrame, cols: list[str], what: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -66,9 +67,23 @@ class ReasonContext:
     memo_category_products: dict[str, list[str]] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
 
+    @cached_property
+    def intent_names(self) -> dict[str, str]:
+        """Intent id -> Korean name."""
+        return {i.id: i.name for i in self.intents.intents}
+
+    @cached_property
+    def memo_names(self) -> dict[str, str]:
+        """Memo category id -> Korean name."""
+        return {c.id: c.name for c in self.memo.categories}
+
+    @cached_property
+    def _product_names(self) -> dict[str, str]:
+        return {p.id: p.name for p in self.catalog.products}
+
     def product_name(self, pid: str) -> str:
         """Korean product name (the id when unknown)."""
-        return next((p.name for p in self.catalog.products if p.id == pid), pid)
+        return self._product_names.get(pid, pid)
 
     def intents_for(self, pid: str) -> list[str]:
         """Intent ids that are evidence for the product."""
@@ -170,8 +185,8 @@ def sentence(
     if name == "product_id" or not _present(value):
         return None, []
     pname = ctx.product_name(product_id)
-    intent_names = {i.id: i.name for i in ctx.intents.intents}
-    memo_names = {c.id: c.name for c in ctx.memo.categories}
+    intent_names = ctx.intent_names
+    memo_names = ctx.memo_names
     ids: list[str] = []
     if name.startswith("cand_intent_") or name.startswith("intent_"):
         if name.startswith("cand_intent_"):
@@ -192,9 +207,13 @@ def sentence(
             return f"최근 {days}일 {label_text} 통화 {_n(value)}회", ids
         if suffix == "days_since":
             return f"{_n(value)}일 전 {label_text} 통화", ids[-1:]
+        if float(value) < 0.05:
+            return None, []  # a decayed score that rounds to 0.0 is no evidence a person can read
         return f"최근 {label_text} 통화 (최근일수록 가중, 점수 {float(value):.1f})", ids
     if name.startswith("interest_"):
         cid = name[len("interest_") :]
+        if float(value) < 0.05:
+            return None, []
         if evidence is not None:
             ids = evidence.signal_ids(customer_id, "interest", [cid], 90)
         return (
@@ -319,6 +338,31 @@ def evidence_atoms(name: str, product_id: str, ctx: ReasonContext) -> frozenset[
     return frozenset()
 
 
+def display_values(name: str, values: np.ndarray) -> np.ndarray:
+    """Values rounded to what their sentence shows (만 원, %, one decimal, whole counts, years or months).
+
+    Equal sentences then share one wording call, and a count of 0.4 is no "0회" evidence.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if name.endswith(("_amount_90d", "_amount_30d")):
+        return np.round(v / 1e4) * 1e4
+    if name == "tenure_days":
+        months = np.minimum(np.maximum(np.round(v / 30.44), 1) * 30.44, 364.9)
+        return np.where(v >= 365, np.round(v / 365.25) * 365.25, np.where(v > 0, months, v))
+    if name.startswith("spend_share_") or name == "cand_memo_share":
+        return np.round(v, 2)
+    if name.endswith("_decay") or name.startswith("interest_"):
+        return np.round(v, 1)
+    if name.endswith(("_30d", "_90d", "_days_since")) or name in ("age", "cand_family_held", "product_count"):
+        return np.round(v)
+    return v
+
+
+def _values(M: Any, r: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Model-matrix values at (row, feature) positions, from a matrix or lazy rows with `values`."""
+    return np.asarray(M[r, f] if isinstance(M, np.ndarray) else M.values(r, f), dtype=np.float64)
+
+
 _SMALL = 2_000  # rows below this are explained by LightGBM pred_contrib directly (no tables to build)
 
 
@@ -369,6 +413,12 @@ class Explainer:
             return raw
         return None if np.isnan(raw) or int(raw) >= len(cats) else cats[int(raw)]
 
+    def _shown(self, j: int, raw: float) -> Any:
+        """A model-matrix value as its sentence shows it (categories decoded, numbers rounded for display)."""
+        if self.names[j] in self.model.categories_:
+            return self._value(j, raw)
+        return float(display_values(self.names[j], np.asarray([raw]))[0])
+
     def _word(self, key: int, j: int, product: str, raw: float) -> tuple[int, int]:
         """(text code or -1, evidence-mask index) of feature j at value `raw` for `product`, memoised."""
         got = self._words.get(key)
@@ -382,7 +432,7 @@ class Explainer:
             got = self._words[key] = (self._code(text) if text else -1, len(self._masks) - 1)
         return got
 
-    def top(self, M: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
+    def top(self, M: Any, codes: np.ndarray | None = None) -> np.ndarray:
         """Per row, up to 3n explainable features with the largest positive SHAP value [rows, 3n] (-1 pad).
 
         `codes` are the rows' decision codes when scoring already computed them (recommend.forest).
@@ -395,11 +445,12 @@ class Explainer:
             self._table = ShapTable(compiled) if compiled is not None else False
         if len(M) >= _SMALL and self._table:
             return self._table.top(M, self.allowed, k, codes)[0]
-        contrib = self.model.booster_.predict(M, pred_contrib=True, num_threads=self.model.n_jobs)
+        X = M if isinstance(M, np.ndarray) else M.take(np.arange(len(M)))
+        contrib = self.model.booster_.predict(X, pred_contrib=True, num_threads=self.model.n_jobs)
         return top_contributions(contrib, self.allowed, k)[0]
 
     def texts(
-        self, M: np.ndarray, products: np.ndarray, codes: np.ndarray | None = None
+        self, M: Any, products: np.ndarray, codes: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Chosen reasons for rows of model matrix `M`: (text codes [rows, n] with -1 pad, chosen features).
 
@@ -408,7 +459,13 @@ class Explainer:
         idx = self.top(M, codes).astype(np.int64)
         rows, k = idx.shape
         has = idx >= 0
-        vals = np.where(has, M[np.arange(rows)[:, None], np.where(has, idx, 0)], np.nan).astype(np.float32)
+        vals = np.full((rows, k), np.nan)
+        vals[has] = _values(M, np.nonzero(has)[0], idx[has])
+        for j in np.unique(idx[has]):
+            if self.names[j] not in self.model.categories_:
+                at = idx == j
+                vals[at] = display_values(self.names[j], vals[at])
+        vals = vals.astype(np.float32)
         vals[np.isnan(vals)] = np.nan  # one bit pattern for every missing value
         ser = pd.Series(np.asarray(products, dtype=object)).astype(str)
         for pid in ser.unique():
@@ -464,13 +521,16 @@ class Explainer:
 
     def arrays(
         self,
-        M: np.ndarray,
+        M: Any,
         customers: np.ndarray,
         products: np.ndarray,
         evidence: Evidence | None = None,
         codes: np.ndarray | None = None,
     ) -> tuple[Any, Any]:
-        """Reasons and evidence ids as Arrow list<string> arrays, one entry per row of `M`."""
+        """Reasons and evidence ids as Arrow list<string> arrays, one entry per row of `M`.
+
+        `M` is the rows' model matrix, or lazy rows (recommend.models.PairRows) with their `codes`.
+        """
         import pyarrow as pa
 
         chosen, feat = self.texts(M, products, codes)
@@ -492,7 +552,7 @@ class Explainer:
                     break
                 text, fid = sentence(
                     self.names[j],
-                    self._value(int(j), float(M[r, j])),
+                    self._shown(int(j), float(_values(M, np.array([r]), np.array([j]))[0])),
                     str(products[r]),
                     self.ctx,
                     str(customers[r]),

@@ -16,6 +16,7 @@ from cdna.lake import Lake, atomic_write_parquet
 from ingest.schemas import RECOMMENDATIONS, SIGNALS, WEB_EVENTS, conform, read_table
 from recommend.dataset import aligned_features, build_candidates
 from recommend.labels import candidates
+from recommend.models import PairRows
 from recommend.reasons import Evidence, Explainer, ReasonContext, evidence_window
 
 __all__ = [
@@ -40,7 +41,7 @@ class TopK:
     """
 
     frame: pd.DataFrame
-    matrix: np.ndarray | None = None
+    matrix: np.ndarray | PairRows | None = None
     codes: np.ndarray | None = None
 
 
@@ -70,7 +71,9 @@ def _top_k_chunk(
     else:  # any estimator with predict(candidate frame)
         score = model.predict(build_candidates(feats, catalog, intents, cfg, bundle.groups))
     cust = pairs["row"].to_numpy()
-    order = np.lexsort((pairs["product_id"].to_numpy(), -score, cust))
+    # ties broken by catalogue order (integer codes: sorting the id strings was a third of this function)
+    product_code = pd.Categorical(pairs["product_id"], categories=catalog.ids).codes
+    order = np.lexsort((product_code, -score, cust))
     c_sorted = cust[order]
     start = np.r_[True, c_sorted[1:] != c_sorted[:-1]]
     first_pos = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
@@ -87,7 +90,7 @@ def _top_k_chunk(
         }
     )
     if scored is not None:
-        return TopK(frame, scored.matrix(keep), scored.codes[:, keep])
+        return TopK(frame, PairRows(scored, keep), scored.codes[:, keep])
     return TopK(frame, None if M is None else M[keep])
 
 

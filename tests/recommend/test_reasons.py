@@ -142,3 +142,10 @@ def test_reasons_resting_on_the_same_calls_are_not_repeated() -> None:
     reasons, _ = explain(model, f[f["intent_mortgage_inquiry_30d"] > 0].head(300), CTX, 3, None)
     for r in reasons:
         assert sum("주택담보대출 문의 통화" in s for s in r) <= 1, r
+
+
+def test_scores_that_round_to_zero_are_no_reason() -> None:
+    assert sentence("interest_medical", 0.01, "mortgage", CTX)[0] is None
+    text, _ = sentence("interest_medical", 1.26, "mortgage", CTX)
+    assert text is not None and "1.3" in text
+    assert sentence("cand_intent_decay", 0.02, "mortgage", CTX)[0] is None
