@@ -214,6 +214,8 @@ def sentence(
         cid = name[len("interest_") :]
         if float(value) < 0.05:
             return None, []
+        if ctx.memo_category_products and product_id not in ctx.memo_category_products.get(cid, []):
+            return None, []  # phone bills are no reason to offer a pension: only related interests count
         if evidence is not None:
             ids = evidence.signal_ids(customer_id, "interest", [cid], 90)
         return (

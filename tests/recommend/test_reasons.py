@@ -145,7 +145,8 @@ def test_reasons_resting_on_the_same_calls_are_not_repeated() -> None:
 
 
 def test_scores_that_round_to_zero_are_no_reason() -> None:
-    assert sentence("interest_medical", 0.01, "mortgage", CTX)[0] is None
-    text, _ = sentence("interest_medical", 1.26, "mortgage", CTX)
+    assert sentence("interest_auto", 0.01, "auto_loan", CTX)[0] is None
+    text, _ = sentence("interest_auto", 1.26, "auto_loan", CTX)
     assert text is not None and "1.3" in text
+    assert sentence("interest_auto", 1.26, "pension_savings", CTX)[0] is None  # unrelated interest
     assert sentence("cand_intent_decay", 0.02, "mortgage", CTX)[0] is None
