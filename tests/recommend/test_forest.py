@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-from datetime import date
 
 import lightgbm as lgb
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 
 from recommend.forest import CompiledForest, ShapTable, top_contributions
 from recommend.models import LightGBMRecommender
+from tests.recommend.test_models import _frame
 
 
 def _data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -109,24 +109,11 @@ def test_pairs_are_scored_without_their_matrix() -> None:
     np.testing.assert_allclose(raw, booster.predict(full, raw_score=True), rtol=0, atol=1e-12)
 
 
-def _candidates(n: int = 1200) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    cust = np.repeat([f"C{i:07d}" for i in range(n)], 3)
-    prod = np.tile(["loan", "card", "fund"], n)
-    web = np.repeat(rng.poisson(0.3, n), 3).astype(float)
-    band = np.repeat(rng.choice(["20s", "40s", "60s", None], n), 3)
-    score = np.where(prod == "loan", 0.02 + 0.5 * (web > 0), np.where(band == "20s", 0.3, 0.03))
-    return pd.DataFrame(
-        {
-            "customer_id": cust,
-            "as_of": date(2025, 1, 31),
-            "product_id": prod,
-            "web_loan": web,
-            "age_band": band,
-            "cand_x": rng.random(3 * n).astype(np.float32),
-            "label": (rng.random(3 * n) < score).astype(int),
-        }
-    )
+def _candidates() -> pd.DataFrame:
+    """test_models' planted-signal candidates, with missing age bands and a pair-level column."""
+    f = _frame(1200).rename(columns={"noise": "cand_x"})
+    f.loc[::7, "age_band"] = None
+    return f
 
 
 def test_recommender_scores_pairs_like_predict_and_pickles_without_the_compiled_trees() -> None:
