@@ -132,7 +132,9 @@ def test_batch_reasons_equal_one_row_at_a_time_reasons() -> None:
     # thousands of rows go through the tabled SHAP values, a few through pred_contrib itself
     model, f = _intent_model()
     many, _ = explain(model, f, CTX, 3, None)
-    few = [r for start in range(0, 600, 50) for r in explain(model, f.iloc[start : start + 50], CTX, 3, None)[0]]
+    few = [
+        r for start in range(0, 600, 50) for r in explain(model, f.iloc[start : start + 50], CTX, 3, None)[0]
+    ]
     assert many[:600] == few
     assert sum("주택담보대출 문의 통화" in " ".join(r) for r in many) > 500
 
