@@ -223,7 +223,9 @@ def make_plain_calls(source: Path, out: Path, n_calls: int = 4, seed: int = 3) -
 # ---------------------------------------------------------------- the two systems (run in subprocesses)
 
 
-def run_pipeline(items: list[Item], workers: int, threads: int) -> dict[str, Any]:
+def run_pipeline(
+    items: list[Item], workers: int, threads: int, beam_size: int | None = None
+) -> dict[str, Any]:
     """This pipeline: the production runner (local engine) into a throwaway lake."""
     import pyarrow.parquet as pq
 
@@ -233,7 +235,9 @@ def run_pipeline(items: list[Item], workers: int, threads: int) -> dict[str, Any
     from ingest.asr.pipeline import CallJob
     from ingest.asr.runner import run_transcription
 
-    opts = AsrOptions.from_config(load_config().asr, workers=workers, threads_per_worker=threads)
+    opts = AsrOptions.from_config(
+        load_config().asr, workers=workers, threads_per_worker=threads, beam_size=beam_size
+    )
     jobs = [CallJob(Path(i.path).stem, i.path, date(2025, 1, 1), layout=i.layout) for i in items]
     with tempfile.TemporaryDirectory() as tmp:
         lake = Lake.at(tmp, create=True)
@@ -249,12 +253,12 @@ def run_pipeline(items: list[Item], workers: int, threads: int) -> dict[str, Any
         "wall_s": wall,
         "audio_s": summary.audio_s,
         "hyps": hyps,
-        "model": summary.model_id,
+        "model": f"{summary.model_id} int8, beam {opts.beam_size}, VAD",
         "failed": [f.message for f in summary.failures],
     }
 
 
-def run_reference(items: list[Item], threads: int) -> dict[str, Any]:
+def run_reference(items: list[Item], threads: int, seed: int = 0) -> dict[str, Any]:
     """openai-whisper `transcribe()` with its defaults (language fixed to ko), same weights and audio."""
     import torch
     import whisper
@@ -263,6 +267,8 @@ def run_reference(items: list[Item], threads: int) -> dict[str, Any]:
     from ingest.asr.model import default_model_dir, openai_checkpoint
 
     torch.set_num_threads(threads)
+    # its temperature fallback samples: on noisy calls the work (and the CER) varies from run to run
+    torch.manual_seed(seed)
     t0 = time.perf_counter()
     model = whisper.load_model(str(openai_checkpoint(default_model_dir())), device="cpu")
     hyps: dict[str, dict[int, str]] = {}
@@ -277,7 +283,7 @@ def run_reference(items: list[Item], threads: int) -> dict[str, Any]:
         "wall_s": time.perf_counter() - t0,
         "audio_s": audio_s,
         "hyps": hyps,
-        "model": "whisper-base (CTranslate2 weights converted exactly) / openai-whisper fp32",
+        "model": f"whisper-base (CTranslate2 weights converted exactly) / openai-whisper fp32, seed {seed}",
         "failed": [],
     }
 
@@ -288,9 +294,9 @@ def _child(args: argparse.Namespace) -> None:
         for d in json.loads(Path(args.items).read_text())
     ]
     result = (
-        run_pipeline(items, args.workers, args.threads)
+        run_pipeline(items, args.workers, args.threads, args.beam_size)
         if args.system == "pipeline"
-        else run_reference(items, args.workers * args.threads)
+        else run_reference(items, args.workers * args.threads, args.seed)
     )
     Path(args.result).write_text(json.dumps(result, ensure_ascii=False))
 
@@ -315,6 +321,9 @@ def _measure(system: str, items: list[Item], args: argparse.Namespace) -> dict[s
             str(args.workers),
             "--threads",
             str(args.threads),
+            *(["--beam-size", str(args.beam_size)] if args.beam_size else []),
+            "--seed",
+            str(args.seed),
         ]
         import resource
 
@@ -423,6 +432,10 @@ def main() -> None:
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0, help="torch seed of the reference's fallback sampling")
+    ap.add_argument(
+        "--beam-size", type=int, help="pipeline beam width (default: asr.beam_size of the config)"
+    )
     ap.add_argument("--systems", nargs="+", default=["pipeline", "reference"])
     ap.add_argument("--show", type=int, default=0, help="print reference and hypothesis of the first N files")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
