@@ -92,7 +92,7 @@ class AsrConfig(_Model):
     language: str = "ko"
     device: Literal["cpu", "cuda"] = "cpu"
     compute_type: str = "auto"
-    beam_size: int = Field(5, ge=1)
+    beam_size: int = Field(2, ge=1)
     batch_size: int = Field(8, ge=1)
     vad: bool = True
     condition_on_previous_text: bool = False
