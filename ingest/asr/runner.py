@@ -191,13 +191,26 @@ def model_id_for(opts: AsrOptions) -> str:
     return f"{resolve_model(opts.model, opts.backend).model_id}/{opts.backend}"
 
 
+def _no_speech_partition(lake: Lake, day: date | str) -> Path:
+    """LAKE/_state/no_speech/date=D: calls decoded with no speech in them (no transcript rows to find)."""
+    return lake.root / "_state" / "no_speech" / f"date={day}"
+
+
 def done_calls(lake: Lake, model_id: str, days: Iterable[date] | None = None) -> set[str]:
-    """Call ids already in LAKE/transcripts/ with this model id (only the given partitions, when given)."""
-    folders = (
-        [lake.partition("transcripts", d) for d in sorted(set(days))]
-        if days is not None
-        else sorted(lake.transcripts.glob("date=*"))
-    )
+    """Call ids already transcribed with this model id (only the given partitions, when given).
+
+    A call is done when LAKE/transcripts/ holds its rows, or when it decoded with no speech in it (hold
+    music, line noise): those leave no rows, so a ledger under LAKE/_state/no_speech/ keeps a rerun from
+    decoding them again.
+    """
+    if days is not None:
+        folders = [
+            f(lake, d) for d in sorted(set(days)) for f in (_transcripts_partition, _no_speech_partition)
+        ]
+    else:
+        folders = sorted(lake.transcripts.glob("date=*")) + sorted(
+            _no_speech_partition(lake, "*").parent.glob("date=*")
+        )
     done: set[str] = set()
     for folder in folders:
         for file in sorted(folder.glob("*.parquet")):
@@ -211,6 +224,10 @@ def done_calls(lake: Lake, model_id: str, days: Iterable[date] | None = None) ->
             models = table.column("model_id").to_pylist()
             done.update(c for c, m in zip(ids, models, strict=True) if m == model_id)
     return done
+
+
+def _transcripts_partition(lake: Lake, day: date | str) -> Path:
+    return lake.partition("transcripts", day)
 
 
 # ---------------------------------------------------------------- workers
@@ -308,7 +325,9 @@ class _Writer:
 
     def __init__(self, lake: Lake, run_id: str, model_id: str, flush_every: int) -> None:
         self.lake, self.prefix, self.flush_every = lake, f"{_slug(model_id)}-{run_id}", flush_every
+        self.model_id = model_id
         self.buffers: dict[date, list[pa.Table]] = {}
+        self.quiet: dict[date, list[str]] = {}
         self.last_flush = time.monotonic()
         self.seq = 0
         self.outputs: list[Path] = []
@@ -320,13 +339,24 @@ class _Writer:
         if buffered >= self.flush_every or time.monotonic() - self.last_flush > _FLUSH_SECONDS:
             self.flush()
 
+    def add_no_speech(self, outcome: Outcome) -> None:
+        """Remember a call that decoded with no speech, so a rerun skips it."""
+        self.quiet.setdefault(outcome.job.day, []).append(outcome.job.call_id)
+
     def flush(self) -> None:
         for day, tables in sorted(self.buffers.items()):
             if tables:
                 self.seq += 1
                 path = self.lake.partition("transcripts", day) / f"{self.prefix}-{self.seq:05d}.parquet"
                 self.outputs.append(atomic_write_parquet(pa.concat_tables(tables), path))
+        for day, ids in sorted(self.quiet.items()):
+            self.seq += 1
+            ledger = pa.table({"call_id": ids, "model_id": [self.model_id] * len(ids)})
+            atomic_write_parquet(
+                ledger, _no_speech_partition(self.lake, day) / f"{self.prefix}-{self.seq:05d}.parquet"
+            )
         self.buffers.clear()
+        self.quiet.clear()
         self.last_flush = time.monotonic()
 
 
@@ -390,6 +420,7 @@ def run_transcription(
                     summary.segments += outcome.table.num_rows
                 elif outcome.reason == "no_speech":
                     summary.no_speech.append(outcome)
+                    writer.add_no_speech(outcome)
                 else:
                     summary.failures.append(outcome)
                 if on_outcome is not None:

@@ -91,7 +91,9 @@ def test_batch_with_bad_files_transcribes_the_good_ones_and_exits_3(tmp_path: Pa
     )
     assert code == 3
     assert len(_transcripts(lake)) == len(rows)
-    assert _last_run(lake)["counts"]["skipped"] == 2
+    again = _last_run(lake)["counts"]
+    assert again["skipped"] == 3  # the hold-music call too: it decoded once, with no speech in it
+    assert (again["done"], again["no_speech"], again["failed"]) == (0, 0, 4)
 
 
 def _manifest_lake(root: Path) -> Lake:
