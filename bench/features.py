@@ -91,14 +91,10 @@ def _fs(threads: int | None = None, memory: str = "4GB") -> FeatureSet:
 def _generate(path: Path, customers: int, txn_per_month: float | None) -> None:
     if (path / "raw" / "customers" / "customers.parquet").exists():
         return
-    from cdna.lake import Lake
-    from ingest.world.generator import WorldOptions, write_world
+    from ingest.world.generator import synthetic_bank
 
     print(f"generating a {customers:,}-customer bank in {path} …", flush=True)
-    world = load_config().world.model_copy(update={"customers": customers})
-    if txn_per_month:
-        world = world.model_copy(update={"txn_per_month": txn_per_month})
-    write_world(WorldOptions(world, audio=False), load_products(), load_intents(), Lake.at(path, create=True))
+    synthetic_bank(path, customers=customers, **({"txn_per_month": txn_per_month} if txn_per_month else {}))
 
 
 def _month_ends(first: date, last: date) -> list[date]:

@@ -13,7 +13,6 @@ Usage: python bench/intent.py [--lake LAKE] [--seed 0]
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -74,22 +73,9 @@ def main() -> None:
 
     lake_path = Path(args.lake) if args.lake else Path(tempfile.mkdtemp()) / "lake"
     if not args.lake:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "cdna",
-                "--quiet",
-                "world",
-                "--customers",
-                "2000",
-                "--seed",
-                "7",
-                "--out",
-                str(lake_path),
-            ],
-            check=True,
-        )
+        from ingest.world.generator import synthetic_bank
+
+        synthetic_bank(lake_path, customers=2000, seed=7)
     lake = Lake.at(lake_path)
     cfg = load_config().nlp
     models = fit_models(cfg, model=args.model, backend=args.backend)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,22 +52,9 @@ def main() -> None:
 
     lake = Path(args.lake) if args.lake else Path(tempfile.mkdtemp()) / "lake"
     if not args.lake:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "cdna",
-                "--quiet",
-                "world",
-                "--customers",
-                "2000",
-                "--seed",
-                "7",
-                "--out",
-                str(lake),
-            ],
-            check=True,
-        )
+        from ingest.world.generator import synthetic_bank
+
+        synthetic_bank(lake, customers=2000, seed=7)
     print(f"machine: {os.cpu_count()} CPU(s); reference: konlpy Okt on the same inputs")
     okt = Okt()
     for s in ("워밍업 문장입니다", "자바 가상머신이 데워질 때까지 몇 번 돌립니다") * 200:

@@ -33,21 +33,13 @@ TARGET_S = 120.0
 
 
 def _bank(folder: Path) -> Path:
-    from cdna.config import load_config, load_intents, load_products
-    from cdna.lake import Lake
-    from ingest.world.generator import WorldOptions, write_world
+    from cdna.config import load_config
+    from ingest.world.generator import synthetic_bank
     from recommend.runner import retrain_run
 
-    lake = Lake.at(folder, create=True)
-    cfg = load_config()
-    write_world(
-        WorldOptions(cfg.world.model_copy(update={"customers": 2000, "seed": 7})),
-        load_products(),
-        load_intents(),
-        lake,
-    )
+    lake = synthetic_bank(folder, customers=2000, seed=7)
     t0 = time.perf_counter()
-    retrain_run(lake, cfg)
+    retrain_run(lake, load_config())
     print(f"setup: 2,000-customer bank and champion in {time.perf_counter() - t0:.1f} s (cdna retrain)")
     return folder
 

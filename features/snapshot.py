@@ -259,17 +259,19 @@ def snapshot(fs: FeatureSet, lake_root: Path, as_of: date, out: Path) -> Snapsho
         _entities_for_snapshot(con, as_of, fs.timezone, reports)
         sql = feature_query(fs) + "\nORDER BY customer_id"
         lineage = _lineage(fs, lake_root, reports, "snapshot", {"as_of": str(as_of)})
-        rows = run_query_to_parquet(con, sql, out, lineage)
-        cols = [
-            c
-            for c in con.sql(
-                f"SELECT * FROM read_parquet('{out}', hive_partitioning = false) LIMIT 0"
-            ).columns
-            if c not in ("customer_id", "as_of")
-        ]
+        rows, cols = _write_features(con, sql, out, lineage)
     finally:
         con.close()
     return SnapshotResult(out, rows, cols, lineage, time.perf_counter() - t0)
+
+
+def _write_features(
+    con: duckdb.DuckDBPyConnection, sql: str, out: Path, lineage: dict[str, Any]
+) -> tuple[int, list[str]]:
+    """Run a feature query into Parquet at `out`; returns its row count and feature columns."""
+    rows = run_query_to_parquet(con, sql, out, lineage)
+    cols = con.sql(f"SELECT * FROM read_parquet('{out}', hive_partitioning = false) LIMIT 0").columns
+    return rows, [c for c in cols if c not in ("customer_id", "as_of")]
 
 
 def training_set(fs: FeatureSet, lake_root: Path, entities: Path, out: Path) -> SnapshotResult:
@@ -286,14 +288,7 @@ def training_set(fs: FeatureSet, lake_root: Path, entities: Path, out: Path) -> 
         lineage = _lineage(
             fs, lake_root, reports, "training_set", {"entities": str(entities), "entity_rows": n_in}
         )
-        rows = run_query_to_parquet(con, sql, out, lineage)
-        cols = [
-            c
-            for c in con.sql(
-                f"SELECT * FROM read_parquet('{out}', hive_partitioning = false) LIMIT 0"
-            ).columns
-            if c not in ("customer_id", "as_of")
-        ]
+        rows, cols = _write_features(con, sql, out, lineage)
     finally:
         con.close()
     return SnapshotResult(out, rows, cols, lineage, time.perf_counter() - t0)

@@ -45,9 +45,9 @@ class Forest:
         categorical: 1 when the split is a category-set test (`cat_lo:cat_hi` into `cat_bits`).
         default_left / missing: LightGBM's missing-value rule (missing 0 None, 1 Zero, 2 NaN).
         node_value / leaf_value: expected raw score at each internal node / leaf value.
-        leaf_base: per tree, the global index of its leaf 0 (pred_leaf gives indices within a tree).
         node_base / n_splits: per tree, its first internal node and how many it has (contiguous).
         n_features: model input columns.
+        objective: the booster's objective string (e.g. "binary sigmoid:1").
     """
 
     roots: np.ndarray
@@ -63,10 +63,10 @@ class Forest:
     cat_bits: np.ndarray
     node_value: np.ndarray
     leaf_value: np.ndarray
-    leaf_base: np.ndarray
     node_base: np.ndarray
     n_splits: np.ndarray
     n_features: int
+    objective: str = ""
 
 
 def compile_forest(booster: Any) -> Forest:
@@ -78,12 +78,12 @@ def compile_forest(booster: Any) -> Forest:
     bits: list[int] = []
     leaves: list[float] = []
     roots: list[int] = []
-    leaf_base: list[int] = []
     node_base: list[int] = []
 
     def visit(node: dict[str, Any], base: int) -> int:
         if "split_index" not in node:
             leaf = base + int(node.get("leaf_index", 0))
+            leaves[leaf] = float(node["leaf_value"])
             return ~leaf
         i = len(nodes["left"])
         for k in nodes:
@@ -107,20 +107,10 @@ def compile_forest(booster: Any) -> Forest:
         nodes["right"][i] = visit(node["right_child"], base)
         return i
 
-    def collect(node: dict[str, Any], base: int) -> None:
-        if "split_index" not in node:
-            idx = base + int(node.get("leaf_index", 0))
-            leaves.extend([0.0] * (idx + 1 - len(leaves)))
-            leaves[idx] = float(node["leaf_value"])
-            return
-        collect(node["left_child"], base)
-        collect(node["right_child"], base)
-
     for tree in dump["tree_info"]:
         base = len(leaves)
-        leaf_base.append(base)
+        leaves.extend([0.0] * int(tree["num_leaves"]))
         node_base.append(len(nodes["left"]))
-        collect(tree["tree_structure"], base)
         roots.append(visit(tree["tree_structure"], base))
     return Forest(
         roots=np.asarray(roots, dtype=np.int32),
@@ -136,10 +126,10 @@ def compile_forest(booster: Any) -> Forest:
         cat_bits=np.asarray(bits or [0], dtype=np.uint32),
         node_value=np.asarray(nodes["value"], dtype=np.float64),
         leaf_value=np.asarray(leaves, dtype=np.float64),
-        leaf_base=np.asarray(leaf_base, dtype=np.int32),
         node_base=np.asarray(node_base, dtype=np.int32),
         n_splits=np.diff(np.asarray([*node_base, len(nodes["left"])], dtype=np.int32)),
         n_features=int(dump["max_feature_idx"]) + 1,
+        objective=str(dump.get("objective", "")),
     )
 
 
@@ -306,7 +296,7 @@ class CompiledForest:
             f.leaf_value,
             1 << int(f.n_splits.max(initial=0)),
         )
-        obj = str(booster.dump_model().get("objective", ""))
+        obj = f.objective
         self.sigmoid = float(obj.split("sigmoid:")[1].split()[0]) if obj.startswith("binary") else None
 
     @staticmethod

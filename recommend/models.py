@@ -66,6 +66,11 @@ class PairRows:
     def __len__(self) -> int:
         return len(self.sel)
 
+    @property
+    def codes(self) -> np.ndarray:
+        """Decision codes [trees, rows] of these pairs (recommend.forest)."""
+        return self.scored.codes[:, self.sel]
+
     def take(self, idx: np.ndarray) -> np.ndarray:
         """Whole model-matrix rows for positions `idx`."""
         return self.scored.matrix(self.sel[idx])

@@ -81,6 +81,13 @@ class ReasonContext:
     def _product_names(self) -> dict[str, str]:
         return {p.id: p.name for p in self.catalog.products}
 
+    def intent_of(self, column: str) -> str | None:
+        """The intent id of an `intent_<id>_<window>` feature column (None when it names none)."""
+        rest = column[len("intent_") :]
+        return next(
+            (i for i in sorted(self.intent_names, key=len, reverse=True) if rest.startswith(i + "_")), None
+        )
+
     def product_name(self, pid: str) -> str:
         """Korean product name (the id when unknown)."""
         return self._product_names.get(pid, pid)
@@ -193,13 +200,10 @@ def sentence(
             labels, label_text = ctx.intents_for(product_id), f"{pname} 관련 문의"
             suffix = name[len("cand_intent_") :]
         else:
-            rest = name[len("intent_") :]
-            iid = next(
-                (i for i in sorted(intent_names, key=len, reverse=True) if rest.startswith(i + "_")), None
-            )
+            iid = ctx.intent_of(name)
             if iid is None:
                 return None, []
-            labels, label_text, suffix = [iid], intent_names[iid], rest[len(iid) + 1 :]
+            labels, label_text, suffix = [iid], intent_names[iid], name[len(f"intent_{iid}_") :]
         days = {"30d": 30, "90d": 90}.get(suffix, 90)
         if evidence is not None:
             ids = evidence.signal_ids(customer_id, "intent", labels, days if suffix != "days_since" else 365)
@@ -322,9 +326,7 @@ def evidence_atoms(name: str, product_id: str, ctx: ReasonContext) -> frozenset[
     if name.startswith("cand_intent_"):
         return frozenset(f"intent:{i}" for i in ctx.intents_for(product_id))
     if name.startswith("intent_"):
-        rest = name[len("intent_") :]
-        ids = sorted((i.id for i in ctx.intents.intents), key=len, reverse=True)
-        iid = next((i for i in ids if rest.startswith(i + "_")), None)
+        iid = ctx.intent_of(name)
         return frozenset({f"intent:{iid}"}) if iid else frozenset()
     if name.startswith("interest_"):
         return frozenset({f"interest:{name[len('interest_') :]}"})
@@ -434,10 +436,10 @@ class Explainer:
             got = self._words[key] = (self._code(text) if text else -1, len(self._masks) - 1)
         return got
 
-    def top(self, M: Any, codes: np.ndarray | None = None) -> np.ndarray:
+    def top(self, M: Any) -> np.ndarray:
         """Per row, up to 3n explainable features with the largest positive SHAP value [rows, 3n] (-1 pad).
 
-        `codes` are the rows' decision codes when scoring already computed them (recommend.forest).
+        Lazy rows from scoring (recommend.models.PairRows) bring the decision codes scoring computed.
         """
         from recommend.forest import ShapTable, top_contributions
 
@@ -446,19 +448,17 @@ class Explainer:
             compiled = self.model.compiled()
             self._table = ShapTable(compiled) if compiled is not None else False
         if len(M) >= _SMALL and self._table:
-            return self._table.top(M, self.allowed, k, codes)[0]
+            return self._table.top(M, self.allowed, k, getattr(M, "codes", None))[0]
         X = M if isinstance(M, np.ndarray) else M.take(np.arange(len(M)))
         contrib = self.model.booster_.predict(X, pred_contrib=True, num_threads=self.model.n_jobs)
         return top_contributions(contrib, self.allowed, k)[0]
 
-    def texts(
-        self, M: Any, products: np.ndarray, codes: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def texts(self, M: Any, products: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Chosen reasons for rows of model matrix `M`: (text codes [rows, n] with -1 pad, chosen features).
 
         `products` are the rows' product ids. Rows with no usable evidence get the product's fallback text.
         """
-        idx = self.top(M, codes).astype(np.int64)
+        idx = self.top(M).astype(np.int64)
         rows, k = idx.shape
         has = idx >= 0
         vals = np.full((rows, k), np.nan)
@@ -527,15 +527,14 @@ class Explainer:
         customers: np.ndarray,
         products: np.ndarray,
         evidence: Evidence | None = None,
-        codes: np.ndarray | None = None,
     ) -> tuple[Any, Any]:
         """Reasons and evidence ids as Arrow list<string> arrays, one entry per row of `M`.
 
-        `M` is the rows' model matrix, or lazy rows (recommend.models.PairRows) with their `codes`.
+        `M` is the rows' model matrix, or lazy rows from scoring (recommend.models.PairRows).
         """
         import pyarrow as pa
 
-        chosen, feat = self.texts(M, products, codes)
+        chosen, feat = self.texts(M, products)
         valid = chosen >= 0
         offsets = np.r_[0, np.cumsum(valid.sum(axis=1))].astype(np.int32)
         table = pa.array(self._texts, pa.string())
@@ -547,6 +546,9 @@ class Explainer:
         texts: list[list[str]] = []
         cited: list[list[str]] = []
         base = reasons.to_pylist()
+        raw = np.full(feat.shape, np.nan)
+        chosen_at = feat >= 0
+        raw[chosen_at] = _values(M, np.nonzero(chosen_at)[0], feat[chosen_at])
         for r in range(len(M)):
             row_texts, ids = [], []
             for q, j in enumerate(feat[r]):
@@ -554,7 +556,7 @@ class Explainer:
                     break
                 text, fid = sentence(
                     self.names[j],
-                    self._shown(int(j), float(_values(M, np.array([r]), np.array([j]))[0])),
+                    self._shown(int(j), float(raw[r, q])),
                     str(products[r]),
                     self.ctx,
                     str(customers[r]),

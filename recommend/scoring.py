@@ -24,7 +24,6 @@ __all__ = [
     "batch_recommend",
     "load_evidence",
     "recommendations_table",
-    "score_top_k",
     "write_online",
     "write_recommendations",
 ]
@@ -36,13 +35,12 @@ class TopK:
 
     Attributes:
         frame: customer_id, as_of, product_id, rank, score (one row per recommendation).
-        matrix: the model-input rows of those pairs (LightGBM), or None for other estimators.
-        codes: their decision codes [trees, rows] when scored by the compiled trees (recommend.forest).
+        matrix: the model-input rows of those pairs (LightGBM; lazy PairRows, with their decision codes,
+            when scored by the compiled trees), or None for other estimators.
     """
 
     frame: pd.DataFrame
     matrix: np.ndarray | PairRows | None = None
-    codes: np.ndarray | None = None
 
 
 def _top_k_chunk(
@@ -90,28 +88,8 @@ def _top_k_chunk(
         }
     )
     if scored is not None:
-        return TopK(frame, PairRows(scored, keep), scored.codes[:, keep])
+        return TopK(frame, PairRows(scored, keep))
     return TopK(frame, None if M is None else M[keep])
-
-
-def score_top_k(
-    bundle: Any,
-    feats: pd.DataFrame,
-    catalog: ProductCatalog,
-    intents: IntentTaxonomy,
-    cfg: RecommendConfig,
-    k: int,
-    chunk: int = 50_000,
-) -> pd.DataFrame:
-    """The k best eligible products per customer row of `feats`: customer_id, as_of, product_id, rank, score.
-
-    Customers are scored `chunk` at a time so memory stays bounded (a candidate row per eligible product).
-    """
-    parts = [
-        _top_k_chunk(bundle, feats.iloc[i : i + chunk], catalog, intents, cfg, k).frame
-        for i in range(0, max(len(feats), 1), chunk)
-    ]
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def _memo_categories(lake: Lake, cutoff: pd.Timestamp, days: int = 90) -> pd.DataFrame:
@@ -188,7 +166,7 @@ def recommendations_table(
     customers = f["customer_id"].astype(str).to_numpy()
     products = f["product_id"].astype(str).to_numpy()
     if explainer is not None and top.matrix is not None:
-        reasons, ids = explainer.arrays(top.matrix, customers, products, evidence, top.codes)
+        reasons, ids = explainer.arrays(top.matrix, customers, products, evidence)
     else:
         empty = pa.array(np.zeros(n + 1, dtype=np.int32))
         reasons = ids = pa.ListArray.from_arrays(empty, pa.array([], pa.string()))

@@ -6,20 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from cdna.config import load_config, load_intents, load_products
 from cdna.lake import Lake
 
 
 @pytest.fixture(scope="session")
 def world_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     """A 2,000-customer bank (seed 7, no audio) shared by tests that only read it."""
-    from ingest.world.generator import WorldOptions, write_world
+    from ingest.world.generator import synthetic_bank
 
-    root = tmp_path_factory.mktemp("world") / "lake"
-    lake = Lake.at(root, create=True)
-    cfg = load_config(environ={}).world.model_copy(update={"customers": 2000, "seed": 7})
-    write_world(WorldOptions(cfg), load_products(), load_intents(), lake)
-    return lake
+    return synthetic_bank(tmp_path_factory.mktemp("world") / "lake", customers=2000, seed=7)
 
 
 @pytest.fixture

@@ -429,17 +429,14 @@ def draw_transactions(
             np.full(len(cust), vocab.id("transfer")),
         )
     )
+
     # Monthly regulars.
+    def regular(who: np.ndarray, day_of_month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A monthly payment of each customer in `who` from joining to the end of the window."""
+        return _monthly(rng, who, start_us, end_us, join_us[who], np.full(len(who), end_us), day_of_month)
+
     earners = np.flatnonzero(pop.income > 0)
-    c, t = _monthly(
-        rng,
-        earners,
-        start_us,
-        end_us,
-        join_us[earners],
-        np.full(len(earners), end_us),
-        np.where(rng.random(len(earners)) < 0.7, 24, 9),
-    )
+    c, t = regular(earners, np.where(rng.random(len(earners)) < 0.7, 24, 9))
     salary = np.round(INCOME_MID[pop.income[c]] / 12 * rng.normal(0.82, 0.06, len(c)), -3)
     blocks.append(
         TxnColumns(
@@ -455,15 +452,7 @@ def draw_transactions(
     renter_p = np.where(np.isin(pop.household, [0, 4]) & (pop.age < 40), 0.35, 0.06)
     for item, share, dom in ((RENT, renter_p, 3), (MAINTENANCE, np.full(n, 0.5), 25)):
         who = np.flatnonzero(rng.random(n) < share)
-        c, t = _monthly(
-            rng,
-            who,
-            start_us,
-            end_us,
-            join_us[who],
-            np.full(len(who), end_us),
-            np.full(len(who), dom) + rng.integers(0, 5, len(who)),
-        )
+        c, t = regular(who, np.full(len(who), dom) + rng.integers(0, 5, len(who)))
         level = rng.random(n)  # each customer pays about the same every month
         amt = np.round((item.low + level[c] * (item.high - item.low)) * rng.normal(1, 0.03, len(c)), -2)
         blocks.append(
@@ -480,27 +469,11 @@ def draw_transactions(
     for group, share_p in ((INSURANCE, 0.45), (TELECOM, 0.85)):
         who = np.flatnonzero(rng.random(n) < share_p)
         pick = rng.integers(0, len(group), n)
-        c, t = _monthly(
-            rng,
-            who,
-            start_us,
-            end_us,
-            join_us[who],
-            np.full(len(who), end_us),
-            rng.integers(10, 20, len(who)),
-        )
+        c, t = regular(who, rng.integers(10, 20, len(who)))
         items = list(group)
         blocks.append(_items_block(rng, vocab, items, pick[c], c, t))
     retirees = np.flatnonzero(pop.age >= 63)
-    c, t = _monthly(
-        rng,
-        retirees,
-        start_us,
-        end_us,
-        join_us[retirees],
-        np.full(len(retirees), end_us),
-        np.full(len(retirees), 25),
-    )
+    c, t = regular(retirees, np.full(len(retirees), 25))
     blocks.append(_items_block(rng, vocab, [PENSION_IN], np.zeros(len(c), int), c, t))
     # 적금자동이체 while a savings product is held.
     savings = [

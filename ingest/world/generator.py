@@ -407,6 +407,19 @@ class _Streams:
         return list(self.writers)
 
 
+def synthetic_bank(root: Path | str, **world: object) -> Lake:
+    """A synthetic bank without audio in a lake at `root`, from the default config's `world` section.
+
+    `world` overrides config keys (e.g. customers=2000, seed=7); used by tests and benchmarks.
+    """
+    from cdna.config import load_config, load_intents, load_products
+
+    lake = Lake.at(root, create=True)
+    cfg = load_config(environ={}).world.model_copy(update=world)
+    write_world(WorldOptions(cfg), load_products(), load_intents(), lake)
+    return lake
+
+
 def write_world(
     opts: WorldOptions,
     catalog: ProductCatalog,

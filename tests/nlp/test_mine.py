@@ -94,47 +94,14 @@ def test_pure_functions_on_tiny_tables(models) -> None:  # type: ignore[no-untyp
     from datetime import UTC, datetime
 
     ts = datetime(2025, 6, 30, 1, 0, tzinfo=UTC)
-    rows = [
-        {
-            "call_id": "C1",
-            "customer_id": "K1",
-            "started_at": ts,
-            "channel": 0,
-            "speaker": "agent",
-            "segment_index": 0,
-            "start_s": 0.0,
-            "end_s": 2.0,
-            "text": "성함이 어떻게 되세요",
-            "model_id": "m",
-            "pipeline_version": "t",
-        },
-        {
-            "call_id": "C1",
-            "customer_id": "K1",
-            "started_at": ts,
-            "channel": 1,
-            "speaker": "customer",
-            "segment_index": 0,
-            "start_s": 2.0,
-            "end_s": 4.0,
-            "text": "김민수입니다 카드를 잃어버렸어요 정지해 주세요",
-            "model_id": "m",
-            "pipeline_version": "t",
-        },
-        {
-            "call_id": "C1",
-            "customer_id": "K1",
-            "started_at": ts,
-            "channel": 1,
-            "speaker": "customer",
-            "segment_index": 1,
-            "start_s": 5.0,
-            "end_s": 7.0,
-            "text": "제 번호는 공일공 일이삼사 오육칠팔이요",
-            "model_id": "m",
-            "pipeline_version": "t",
-        },
+    call = {"call_id": "C1", "customer_id": "K1", "started_at": ts, "model_id": "m", "pipeline_version": "t"}
+    turns = [
+        (0, "agent", 0, 0.0, 2.0, "성함이 어떻게 되세요"),
+        (1, "customer", 0, 2.0, 4.0, "김민수입니다 카드를 잃어버렸어요 정지해 주세요"),
+        (1, "customer", 1, 5.0, 7.0, "제 번호는 공일공 일이삼사 오육칠팔이요"),
     ]
+    keys = ("channel", "speaker", "segment_index", "start_s", "end_s", "text")
+    rows = [{**call, **dict(zip(keys, t, strict=True))} for t in turns]
     result = mine_calls(conform(pa.Table.from_pylist(rows), TRANSCRIPTS), models)
     out = result.signals.to_pylist()
     assert out[0]["label"] == "card_lost" and out[0]["source"] == "call" and out[0]["customer_id"] == "K1"
