@@ -146,7 +146,7 @@ def make_calls(source: Path, out: Path, n_calls: int = 4, seed: int = 3) -> list
     """Realistic call-center stereo recordings from a folder of clips (see the module docstring)."""
     import soundfile as sf
 
-    from ingest.asr.audio import decode_audio
+    from cdna.ingest.asr.audio import decode_audio
 
     clips = items_from_folder(source)
     rng = np.random.default_rng(seed)
@@ -193,7 +193,7 @@ def make_plain_calls(source: Path, out: Path, n_calls: int = 4, seed: int = 3) -
     """The older, easy variant (`--plain-calls`): digital silence between turns with 0.4-2.5 s pauses, 16-bit PCM."""
     import soundfile as sf
 
-    from ingest.asr.audio import decode_audio
+    from cdna.ingest.asr.audio import decode_audio
 
     clips = items_from_folder(source)
     rng = np.random.default_rng(seed)
@@ -229,11 +229,11 @@ def run_pipeline(
     """This pipeline: the production runner (local engine) into a throwaway lake."""
     import pyarrow.parquet as pq
 
-    from cdna.config import load_config
-    from cdna.lake import Lake
-    from ingest.asr.options import AsrOptions
-    from ingest.asr.pipeline import CallJob
-    from ingest.asr.runner import run_transcription
+    from cdna.core.config import load_config
+    from cdna.core.lake import Lake
+    from cdna.ingest.asr.options import AsrOptions
+    from cdna.ingest.asr.pipeline import CallJob
+    from cdna.ingest.asr.runner import run_transcription
 
     opts = AsrOptions.from_config(
         load_config().asr, workers=workers, threads_per_worker=threads, beam_size=beam_size
@@ -263,8 +263,8 @@ def run_reference(items: list[Item], threads: int, seed: int = 0) -> dict[str, A
     import torch
     import whisper
 
-    from ingest.asr.audio import decode_audio
-    from ingest.asr.model import default_model_dir, openai_checkpoint
+    from cdna.ingest.asr.audio import decode_audio
+    from cdna.ingest.asr.model import default_model_dir, openai_checkpoint
 
     torch.set_num_threads(threads)
     # its temperature fallback samples: on noisy calls the work (and the CER) varies from run to run
@@ -446,7 +446,7 @@ def main() -> None:
     if args.child:
         _child(args)
         return
-    from ingest.asr.model import default_model_dir, openai_checkpoint
+    from cdna.ingest.asr.model import default_model_dir, openai_checkpoint
 
     openai_checkpoint(default_model_dir())  # build caches outside the timed runs
     with tempfile.TemporaryDirectory() as tmp:

@@ -38,9 +38,9 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cdna.config import load_config, load_intents, load_memo_categories, load_products  # noqa: E402
-from features.snapshot import FeatureSet, training_set  # noqa: E402
-from features.store import point_in_time_join  # noqa: E402
+from cdna.core.config import load_config, load_intents, load_memo_categories, load_products  # noqa: E402
+from cdna.features.snapshot import FeatureSet, training_set  # noqa: E402
+from cdna.features.store import point_in_time_join  # noqa: E402
 
 BENCH_FEATURES = [
     "recency_days",
@@ -91,7 +91,7 @@ def _fs(threads: int | None = None, memory: str = "4GB") -> FeatureSet:
 def _generate(path: Path, customers: int, txn_per_month: float | None) -> None:
     if (path / "raw" / "customers" / "customers.parquet").exists():
         return
-    from ingest.world.generator import synthetic_bank
+    from cdna.ingest.world.generator import synthetic_bank
 
     print(f"generating a {customers:,}-customer bank in {path} …", flush=True)
     synthetic_bank(path, customers=customers, **({"txn_per_month": txn_per_month} if txn_per_month else {}))
@@ -239,7 +239,7 @@ def bench_snapshot(lake: Path, out: Path) -> dict:
 
 
 def bench_online(snapshot_path: Path, work: Path, n_gets: int) -> dict:
-    from features.online import SqliteOnlineStore, write_sqlite_store
+    from cdna.features.online import SqliteOnlineStore, write_sqlite_store
 
     path = work / "online" / "features.sqlite"
     t0 = time.perf_counter()
@@ -282,7 +282,7 @@ def main() -> None:
     ap.add_argument("--child-snapshot", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_snapshot:
-        from features.snapshot import snapshot
+        from cdna.features.snapshot import snapshot
 
         lake, out = args.child_snapshot
         r = snapshot(_fs(2, "4GB"), lake, date(2025, 6, 30), out)

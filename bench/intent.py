@@ -40,11 +40,11 @@ def main() -> None:
     from sklearn.metrics import classification_report, confusion_matrix, f1_score
     from sklearn.model_selection import GroupShuffleSplit
 
-    from cdna.config import load_config
-    from cdna.lake import Lake
-    from nlp.intents import load_seed, make_intent_model
-    from nlp.mine import mine_calls
-    from nlp.store import fit_models
+    from cdna.core.config import load_config
+    from cdna.core.lake import Lake
+    from cdna.nlp.intents import load_seed, make_intent_model
+    from cdna.nlp.mine import mine_calls
+    from cdna.nlp.store import fit_models
 
     texts, labels, groups = load_seed()
     X, y, g = np.array(texts, dtype=object), np.array(labels), np.array(groups)
@@ -73,7 +73,7 @@ def main() -> None:
 
     lake_path = Path(args.lake) if args.lake else Path(tempfile.mkdtemp()) / "lake"
     if not args.lake:
-        from ingest.world.generator import synthetic_bank
+        from cdna.ingest.world.generator import synthetic_bank
 
         synthetic_bank(lake_path, customers=2000, seed=7)
     lake = Lake.at(lake_path)

@@ -45,14 +45,14 @@ def main() -> None:
     import pyarrow.parquet as pq
     from konlpy.tag import Okt
 
-    from nlp.interests import InterestClassifier
-    from nlp.mine import mask_memo
-    from nlp.pii import mask
-    from nlp.tokenize import Tokenizer
+    from cdna.nlp.interests import InterestClassifier
+    from cdna.nlp.mine import mask_memo
+    from cdna.nlp.pii import mask
+    from cdna.nlp.tokenize import Tokenizer
 
     lake = Path(args.lake) if args.lake else Path(tempfile.mkdtemp()) / "lake"
     if not args.lake:
-        from ingest.world.generator import synthetic_bank
+        from cdna.ingest.world.generator import synthetic_bank
 
         synthetic_bank(lake, customers=2000, seed=7)
     print(f"machine: {os.cpu_count()} CPU(s); reference: konlpy Okt on the same inputs")

@@ -33,9 +33,9 @@ TARGET_S = 120.0
 
 
 def _bank(folder: Path) -> Path:
-    from cdna.config import load_config
-    from ingest.world.generator import synthetic_bank
-    from recommend.runner import retrain_run
+    from cdna.core.config import load_config
+    from cdna.ingest.world.generator import synthetic_bank
+    from cdna.recommend.runner import retrain_run
 
     lake = synthetic_bank(folder, customers=2000, seed=7)
     t0 = time.perf_counter()
@@ -46,7 +46,7 @@ def _bank(folder: Path) -> Path:
 
 def _check_reasons(bundle: Any, big: Any, table: Any, fs: Any, cfg: Any, ctx: Any, n: int = 300) -> None:
     """Re-explain a sample of customers one at a time through LightGBM's own pred_contrib and compare."""
-    from recommend.scoring import batch_recommend
+    from cdna.recommend.scoring import batch_recommend
 
     sample = big.sample(n, random_state=0).reset_index(drop=True)
     t0 = time.perf_counter()
@@ -83,11 +83,11 @@ def main() -> None:
     ap.add_argument("--no-reasons", action="store_true", help="scores and top-k only, no reasons")
     args = ap.parse_args()
 
-    from cdna.config import load_config
-    from cdna.lake import Lake, atomic_write_parquet
-    from recommend.dataset import data_window
-    from recommend.runner import _current_snapshot, feature_set, reason_context, registry
-    from recommend.scoring import batch_recommend
+    from cdna.core.config import load_config
+    from cdna.core.lake import Lake, atomic_write_parquet
+    from cdna.recommend.dataset import data_window
+    from cdna.recommend.runner import _current_snapshot, feature_set, reason_context, registry
+    from cdna.recommend.scoring import batch_recommend
 
     tmp = Path(tempfile.mkdtemp(prefix="cdna-bench-rec-"))
     try:

@@ -42,7 +42,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from serve.keys import KeyStore, keys_path  # noqa: E402
+from cdna.serve.keys import KeyStore, keys_path  # noqa: E402
 
 REFERENCE = {
     "name": "bare FastAPI + SQLite row, 1 worker (shared/README)",
@@ -154,7 +154,7 @@ def _start_server(lake: Path, port: int, workers: int) -> subprocess.Popen[bytes
     cmd = [
         sys.executable,
         "-c",
-        "import sys; from cdna.cli import main; sys.exit(main())",
+        "import sys; from cdna.cli.app import main; sys.exit(main())",
         "--quiet",
         "serve",
         "--lake",
@@ -288,7 +288,7 @@ async def _httpx_load(
 
 
 def _audit_rows(lake: Path) -> int:
-    from serve.audit import AuditLog, audit_path
+    from cdna.serve.audit import AuditLog, audit_path
 
     return AuditLog(audit_path(lake)).count() if audit_path(lake).is_file() else 0
 
@@ -320,7 +320,7 @@ def _swap(lake: Path) -> str:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from cdna.lake import Lake, atomic_write_parquet
+    from cdna.core.lake import Lake, atomic_write_parquet
 
     parts = sorted(p for p in (lake / "recommendations").glob("date=*") if p.is_dir())
     if not parts:
@@ -339,7 +339,7 @@ def _swap(lake: Path) -> str:
     )
     atomic_write_parquet(table, lake / "recommendations" / f"date={day}" / "recommendations.parquet")
     if (lake / "online" / "recommendations.sqlite").is_file():
-        from recommend.scoring import write_online
+        from cdna.recommend.scoring import write_online
 
         write_online(
             Lake.at(lake), table, {"as_of": str(day), "model_version": version, "kind": "recommendations"}

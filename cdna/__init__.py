@@ -1,6 +1,9 @@
-"""Customer DNA: CLI and configuration loading."""
+"""Customer DNA: Korean call-center speech, memos and bank data turned into explained product recommendations.
 
-__version__ = "0.1.0"
-PIPELINE_VERSION = __version__
+Layers (checked by import-linter, see CONTRIBUTING.md): `cdna.core` ← `cdna.contracts` ← stages
+(`cdna.ingest`, `cdna.nlp`, `cdna.features`, `cdna.recommend`) ← `cdna.serve` and `cdna.cli`.
+"""
 
-__all__ = ["PIPELINE_VERSION", "__version__"]
+from cdna.core.version import __version__
+
+__all__ = ["__version__"]

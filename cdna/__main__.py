@@ -1,5 +1,5 @@
 """`python -m cdna` runs the CLI."""
 
-from cdna.cli import _console_main
+from cdna.cli.app import _console_main
 
 _console_main()

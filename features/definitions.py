@@ -12,7 +12,7 @@ import json
 import math
 from dataclasses import asdict, dataclass
 
-from cdna.config import FeaturesConfig, IntentTaxonomy, MemoTaxonomy, ProductCatalog
+from cdna.core.config import FeaturesConfig, IntentTaxonomy, MemoTaxonomy, ProductCatalog
 
 __all__ = [
     "ENTITY",

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from cdna.errors import LakeError, UnknownCustomerError
+from cdna.core.errors import LakeError, UnknownCustomerError
 
 __all__ = ["OnlineStore", "SqliteOnlineStore", "write_sqlite_store"]
 

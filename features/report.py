@@ -13,8 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from cdna.lake import atomic_write_text  # noqa: E402
-from features.segments import Segmentation  # noqa: E402
+from cdna.core.lake import atomic_write_text  # noqa: E402
+from cdna.features.segments import Segmentation  # noqa: E402
 
 __all__ = ["render_report", "write_report"]
 

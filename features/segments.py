@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from cdna.errors import InputError
+from cdna.core.errors import InputError
 
 __all__ = [
     "RFM_COLUMNS",

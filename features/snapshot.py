@@ -17,10 +17,10 @@ from typing import Any
 
 import duckdb
 
-from cdna.config import FeaturesConfig, IntentTaxonomy, MemoTaxonomy, ProductCatalog
-from cdna.errors import InputError, SchemaError
-from features.definitions import ENTITY, FeatureView, build_views, derived_features, view_versions
-from features.sources import SourceReport, register_sources
+from cdna.core.config import FeaturesConfig, IntentTaxonomy, MemoTaxonomy, ProductCatalog
+from cdna.core.errors import InputError, SchemaError
+from cdna.features.definitions import ENTITY, FeatureView, build_views, derived_features, view_versions
+from cdna.features.sources import SourceReport, register_sources
 
 __all__ = [
     "FeatureSet",

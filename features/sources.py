@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from cdna.config import MemoTaxonomy
-from cdna.errors import LakeError, SchemaError
+from cdna.core.config import MemoTaxonomy
+from cdna.core.errors import LakeError, SchemaError
 
 __all__ = ["SOURCES", "SourceReport", "SourceSpec", "find_files", "register_sources"]
 

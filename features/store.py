@@ -22,13 +22,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cdna.errors import CdnaError, InputError, LakeError
-from cdna.lake import Lake, atomic_write_parquet
-from features.definitions import derived_features
-from features.online import write_sqlite_store
-from features.segments import RFM_COLUMNS, Segmentation, SegmentOptions, fit_segments
-from features.snapshot import FeatureSet, SnapshotResult, connect, snapshot
-from features.sources import find_files
+from cdna.core.errors import CdnaError, InputError, LakeError
+from cdna.core.lake import Lake, atomic_write_parquet
+from cdna.features.definitions import derived_features
+from cdna.features.online import write_sqlite_store
+from cdna.features.segments import RFM_COLUMNS, Segmentation, SegmentOptions, fit_segments
+from cdna.features.snapshot import FeatureSet, SnapshotResult, connect, snapshot
+from cdna.features.sources import find_files
 
 __all__ = [
     "MaterializeResult",

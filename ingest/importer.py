@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from cdna.config import Config, configs_dir, load_yaml
-from cdna.errors import ConfigError
-from ingest.validate import ColumnMapping
+from cdna.core.config import Config, configs_dir, load_yaml
+from cdna.core.errors import ConfigError
+from cdna.ingest.validate import ColumnMapping
 
 __all__ = ["load_mapping", "rejects_csv"]
 

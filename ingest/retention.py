@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from cdna.config import RetentionConfig
-from cdna.lake import Lake
+from cdna.core.config import RetentionConfig
+from cdna.core.lake import Lake
 
 __all__ = ["PurgeItem", "PurgePlan", "apply_purge", "plan_purge"]
 

@@ -16,8 +16,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from cdna.errors import InputError, SchemaError
-from ingest.schemas import TS, Contract, conform
+from cdna.contracts.schemas import TS, Contract, conform
+from cdna.core.errors import InputError, SchemaError
 
 __all__ = ["ColumnMapping", "ValidationResult", "validate_file"]
 

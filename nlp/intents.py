@@ -23,9 +23,9 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
-from cdna.config import configs_dir, load_intents, load_yaml
-from cdna.errors import ConfigError
-from nlp.normalize import normalize
+from cdna.core.config import configs_dir, load_intents, load_yaml
+from cdna.core.errors import ConfigError
+from cdna.nlp.normalize import normalize
 
 __all__ = [
     "IntentClassifier",
@@ -117,7 +117,7 @@ class _Morphs:
 
     def tokenizer(self) -> Any:
         if self._tok is None:
-            from nlp.tokenize import Tokenizer
+            from cdna.nlp.tokenize import Tokenizer
 
             self._tok = Tokenizer(self.backend)  # type: ignore[arg-type]
         return self._tok

@@ -16,7 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from cdna.config import MemoTaxonomy, load_memo_categories
+from cdna.core.config import MemoTaxonomy, load_memo_categories
 
 __all__ = ["Interest", "InterestClassifier"]
 

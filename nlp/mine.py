@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from ingest.schemas import SIGNALS, TS, conform
-from nlp.complaints import complaint_score
-from nlp.intents import load_keywords
-from nlp.interests import InterestClassifier
-from nlp.pii import mask, mask_cached
+from cdna.contracts.schemas import SIGNALS, TS, conform
+from cdna.nlp.complaints import complaint_score
+from cdna.nlp.intents import load_keywords
+from cdna.nlp.interests import InterestClassifier
+from cdna.nlp.pii import mask, mask_cached
 
 __all__ = [
     "MineOptions",
@@ -78,7 +78,7 @@ class MineResult:
     """Signals plus counts for the run record.
 
     Attributes:
-        signals: the signals table (ingest.schemas.SIGNALS).
+        signals: the signals table (cdna.contracts.schemas.SIGNALS).
         pii: masked items by PII type.
         counts: calls, memos, skipped rows.
     """
@@ -232,7 +232,7 @@ def _evidence(turns: list[str], label: str, keywords: dict[str, list[str]]) -> s
     """The customer turn that best shows `label`: the one with most of its keywords, else the longest."""
     words = [w.upper() for w in keywords.get(label, [])]
     if label == "complaint":
-        from nlp.complaints import complaint_score as score
+        from cdna.nlp.complaints import complaint_score as score
 
         best = max(turns, key=lambda t: (score(t), len(t)))
         return best

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from nlp.normalize import Normalized, normalize
+from cdna.nlp.normalize import Normalized, normalize
 
 __all__ = ["PII_TYPES", "MaskOptions", "MaskResult", "PiiSpan", "find_pii", "luhn_ok", "mask", "mask_cached"]
 

@@ -19,13 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cdna.config import NlpConfig
-from cdna.errors import LakeError
-from cdna.lake import Lake, RunRecord, atomic_write_parquet, partition_lock
-from ingest.schemas import SIGNALS, TRANSACTIONS, TRANSCRIPTS, conform, read_table
-from nlp.intents import load_seed, make_intent_model, seed_version
-from nlp.interests import InterestClassifier
-from nlp.mine import KST, MineOptions, Models, empty_signals, mine_calls, mine_memos
+from cdna.contracts.schemas import SIGNALS, TRANSACTIONS, TRANSCRIPTS, conform, read_table
+from cdna.core.config import NlpConfig
+from cdna.core.errors import LakeError
+from cdna.core.lake import Lake, RunRecord, atomic_write_parquet, partition_lock
+from cdna.nlp.intents import load_seed, make_intent_model, seed_version
+from cdna.nlp.interests import InterestClassifier
+from cdna.nlp.mine import KST, MineOptions, Models, empty_signals, mine_calls, mine_memos
 
 __all__ = ["MineSummary", "fit_models", "read_signals", "run_mine"]
 

@@ -14,8 +14,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from cdna.config import configs_dir, load_yaml
-from cdna.errors import ConfigError
+from cdna.core.config import configs_dir, load_yaml
+from cdna.core.errors import ConfigError
 
 __all__ = ["BACKENDS", "Tokenizer", "load_banking_terms"]
 

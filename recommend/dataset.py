@@ -18,11 +18,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cdna.config import IntentTaxonomy, ProductCatalog, RecommendConfig
-from cdna.errors import LakeError, SchemaError
-from cdna.lake import Lake, atomic_write_parquet
-from ingest.schemas import CUSTOMERS, FEATURE_SNAPSHOT, HOLDINGS, conform, read_table
-from recommend.labels import attach_labels, candidates, check_products
+from cdna.contracts.schemas import CUSTOMERS, FEATURE_SNAPSHOT, HOLDINGS, conform, read_table
+from cdna.core.config import IntentTaxonomy, ProductCatalog, RecommendConfig
+from cdna.core.errors import LakeError, SchemaError
+from cdna.core.lake import Lake, atomic_write_parquet
+from cdna.recommend.labels import attach_labels, candidates, check_products
 
 __all__ = [
     "CandidateFrame",
@@ -108,7 +108,7 @@ def point_in_time_features(
     fs: object, lake: Lake, ents: pd.DataFrame, workdir: Path
 ) -> tuple[pd.DataFrame, dict]:
     """Features for each (customer_id, as_of) row from the feature store's point-in-time training-set builder."""
-    from features.snapshot import training_set
+    from cdna.features.snapshot import training_set
 
     workdir.mkdir(parents=True, exist_ok=True)
     ent_path = workdir / "entities.parquet"

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from cdna.config import ProductCatalog
-from cdna.errors import CdnaError, SchemaError
+from cdna.core.config import ProductCatalog
+from cdna.core.errors import CdnaError, SchemaError
 
 __all__ = [
     "UnknownProductError",
@@ -99,7 +99,7 @@ def eligibility_matrix(
 ) -> np.ndarray:
     """Boolean [customers, products]: eligible by `Product.eligible` rules and not already held.
 
-    The vectorised form of `cdna.config.Product.eligible` (tests check they agree), so that a million
+    The vectorised form of `cdna.core.config.Product.eligible` (tests check they agree), so that a million
     customers are screened in milliseconds.
     """
     ids = catalog.ids

@@ -20,10 +20,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from cdna.errors import SchemaError
+from cdna.core.errors import SchemaError
 
 if TYPE_CHECKING:
-    from recommend.forest import CompiledForest
+    from cdna.recommend.forest import CompiledForest
 
 __all__ = ["LightGBMRecommender", "PairRows", "PairScores", "PopularityRecommender"]
 
@@ -232,7 +232,7 @@ class LightGBMRecommender(BaseEstimator):  # type: ignore[misc]
         """The booster compiled to decision codes (recommend.forest), built once; None for very large trees."""
         check_is_fitted(self, "booster_")
         if "_compiled" not in self.__dict__:
-            from recommend.forest import CompiledForest
+            from cdna.recommend.forest import CompiledForest
 
             try:
                 self.__dict__["_compiled"] = CompiledForest(self.booster_)

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdna.config import RecommendConfig
-from cdna.lake import Lake
-from recommend.dataset import (
+from cdna.core.config import RecommendConfig
+from cdna.core.lake import Lake
+from cdna.recommend.dataset import (
     FeatureGroups,
     build_candidates,
     data_window,
@@ -26,9 +26,16 @@ from recommend.dataset import (
     load_holdings,
     point_in_time_features,
 )
-from recommend.labels import check_products, entities, monthly_as_of_dates, split_dates
-from recommend.metrics import calibration, gain_curve, per_product, per_segment, rank_lists, ranking_metrics
-from recommend.models import LightGBMRecommender, PopularityRecommender
+from cdna.recommend.labels import check_products, entities, monthly_as_of_dates, split_dates
+from cdna.recommend.metrics import (
+    calibration,
+    gain_curve,
+    per_product,
+    per_segment,
+    rank_lists,
+    ranking_metrics,
+)
+from cdna.recommend.models import LightGBMRecommender, PopularityRecommender
 
 __all__ = [
     "Evaluation",

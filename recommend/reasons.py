@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdna.config import IntentTaxonomy, MemoTaxonomy, ProductCatalog
+from cdna.core.config import IntentTaxonomy, MemoTaxonomy, ProductCatalog
 
 __all__ = [
     "Evidence",
@@ -441,7 +441,7 @@ class Explainer:
 
         Lazy rows from scoring (recommend.models.PairRows) bring the decision codes scoring computed.
         """
-        from recommend.forest import ShapTable, top_contributions
+        from cdna.recommend.forest import ShapTable, top_contributions
 
         k = self.n * 3
         if len(M) >= _SMALL and self._table is None:

@@ -21,8 +21,8 @@ from typing import Any
 
 import joblib
 
-from cdna.errors import CdnaError
-from cdna.lake import Lake
+from cdna.core.errors import CdnaError
+from cdna.core.lake import Lake
 
 __all__ = ["NoChampionError", "Registry", "RegistryError", "VersionInfo"]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from cdna.lake import atomic_write_text
+from cdna.core.lake import atomic_write_text
 
 __all__ = ["write_report"]
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from cdna.config import RecommendConfig
+from cdna.core.config import RecommendConfig
 
 __all__ = ["Decision", "Trigger", "drift", "gate", "ks_stat", "live_hit_rate", "psi", "triggers"]
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from cdna.config import Config, load_intents, load_memo_categories, load_products
-from cdna.errors import CdnaError, UnknownCustomerError
-from cdna.lake import Lake, RunRecord
-from recommend.dataset import data_window, load_customers, load_holdings, point_in_time_features
-from recommend.labels import check_products
-from recommend.pipeline import (
+from cdna.core.config import Config, load_intents, load_memo_categories, load_products
+from cdna.core.errors import CdnaError, UnknownCustomerError
+from cdna.core.lake import Lake, RunRecord
+from cdna.recommend.dataset import data_window, load_customers, load_holdings, point_in_time_features
+from cdna.recommend.labels import check_products
+from cdna.recommend.pipeline import (
     Evaluation,
     ModelBundle,
     TrainingData,
@@ -29,11 +29,11 @@ from recommend.pipeline import (
     evaluate,
     fit_bundle,
 )
-from recommend.reasons import ReasonContext
-from recommend.registry import CHALLENGER, Registry
-from recommend.report import write_report
-from recommend.retrain import Decision, Trigger, drift, gate, live_hit_rate, triggers
-from recommend.scoring import (
+from cdna.recommend.reasons import ReasonContext
+from cdna.recommend.registry import CHALLENGER, Registry
+from cdna.recommend.report import write_report
+from cdna.recommend.retrain import Decision, Trigger, drift, gate, live_hit_rate, triggers
+from cdna.recommend.scoring import (
     batch_recommend,
     load_evidence,
     write_online,
@@ -91,7 +91,7 @@ class RetrainResult:
 
 def feature_set(config: Config) -> Any:
     """The feature store's FeatureSet for this configuration."""
-    from features.snapshot import FeatureSet
+    from cdna.features.snapshot import FeatureSet
 
     return FeatureSet(
         config.features, load_products(), load_intents(), load_memo_categories(), config.timezone
@@ -242,7 +242,7 @@ def evaluate_run(lake: Lake, config: Config) -> tuple[Evaluation, Path, list[str
 
 
 def _current_snapshot(lake: Lake, fs: Any, day: date) -> pd.DataFrame:
-    from features.snapshot import snapshot
+    from cdna.features.snapshot import snapshot
 
     out = _workdir(lake) / f"snapshot-{day}.parquet"
     snapshot(fs, lake.root, day, out)

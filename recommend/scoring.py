@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cdna.config import IntentTaxonomy, ProductCatalog, RecommendConfig
-from cdna.lake import Lake, atomic_write_parquet
-from ingest.schemas import RECOMMENDATIONS, SIGNALS, WEB_EVENTS, conform, read_table
-from recommend.dataset import aligned_features, build_candidates
-from recommend.labels import candidates
-from recommend.models import PairRows
-from recommend.reasons import Evidence, Explainer, ReasonContext, evidence_window
+from cdna.contracts.schemas import RECOMMENDATIONS, SIGNALS, WEB_EVENTS, conform, read_table
+from cdna.core.config import IntentTaxonomy, ProductCatalog, RecommendConfig
+from cdna.core.lake import Lake, atomic_write_parquet
+from cdna.recommend.dataset import aligned_features, build_candidates
+from cdna.recommend.labels import candidates
+from cdna.recommend.models import PairRows
+from cdna.recommend.reasons import Evidence, Explainer, ReasonContext, evidence_window
 
 __all__ = [
     "TopK",
@@ -100,7 +100,7 @@ def _memo_categories(lake: Lake, cutoff: pd.Timestamp, days: int = 90) -> pd.Dat
     """
     import duckdb
 
-    from cdna.config import load_memo_categories
+    from cdna.core.config import load_memo_categories
 
     empty = pd.DataFrame(columns=["customer_id", "ts", "txn_id", "category"])
     folder = lake.raw("transactions")
@@ -220,7 +220,7 @@ def write_online(lake: Lake, table: pa.Table, meta: dict[str, Any]) -> tuple[Pat
     """Materialise each customer's top-k (products, scores, reasons) into LAKE/online/recommendations.sqlite."""
     import duckdb
 
-    from features.online import write_sqlite_store
+    from cdna.features.online import write_sqlite_store
 
     path = lake.online / "recommendations.sqlite"
     tmp = lake.root / ".tmp" / "recommend" / "online-recs.parquet"

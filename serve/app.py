@@ -13,16 +13,16 @@ from urllib.parse import unquote
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
-from serve.audit import AuditEntry, AuditLog, audit_path
-from serve.deps import AppContext
-from serve.keys import KeyStore, keys_path
-from serve.metrics import Metrics, route_label
-from serve.problems import install_handlers
-from serve.ratelimit import RateLimiter
-from serve.routers import customers, health, keys, models, runs
-from serve.runs import RetrainRuns
-from serve.settings import ServeSettings
-from serve.state import ServingHolder
+from cdna.serve.audit import AuditEntry, AuditLog, audit_path
+from cdna.serve.deps import AppContext
+from cdna.serve.keys import KeyStore, keys_path
+from cdna.serve.metrics import Metrics, route_label
+from cdna.serve.problems import install_handlers
+from cdna.serve.ratelimit import RateLimiter
+from cdna.serve.routers import customers, health, keys, models, runs
+from cdna.serve.runs import RetrainRuns
+from cdna.serve.settings import ServeSettings
+from cdna.serve.state import ServingHolder
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -107,11 +107,11 @@ class ObserveMiddleware:
 
 
 def _console_file(name: str) -> bytes:
-    return resources.files("serve.console").joinpath(name).read_bytes()
+    return resources.files("cdna.serve.console").joinpath(name).read_bytes()
 
 
 def _build_context(settings: ServeSettings) -> AppContext:
-    from cdna.config import load_intents, load_memo_categories, load_products
+    from cdna.core.config import load_intents, load_memo_categories, load_products
 
     lake = settings.lake
     catalog = load_products()

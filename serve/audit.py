@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from serve.sqlite import open_private_db
+from cdna.serve.sqlite import open_private_db
 
 __all__ = ["GENESIS", "AuditEntry", "AuditLog", "VerifyResult", "audit_path", "canonical", "row_hash"]
 

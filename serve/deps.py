@@ -9,13 +9,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from serve.audit import AuditLog
-from serve.keys import KeyRecord, KeyStore, role_allows
-from serve.problems import ProblemError
-from serve.ratelimit import RateLimiter
-from serve.runs import RetrainRuns
-from serve.settings import ServeSettings
-from serve.state import Serving, ServingHolder
+from cdna.serve.audit import AuditLog
+from cdna.serve.keys import KeyRecord, KeyStore, role_allows
+from cdna.serve.problems import ProblemError
+from cdna.serve.ratelimit import RateLimiter
+from cdna.serve.runs import RetrainRuns
+from cdna.serve.settings import ServeSettings
+from cdna.serve.state import Serving, ServingHolder
 
 __all__ = [
     "AppContext",

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cdna.errors import CdnaError, ConfigError
-from serve.sqlite import open_private_db
+from cdna.core.errors import CdnaError, ConfigError
+from cdna.serve.sqlite import open_private_db
 
 __all__ = ["ROLES", "KeyError_", "KeyRecord", "KeyStore", "hash_key", "keys_path", "role_allows"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from serve.problems import PROBLEM_JSON, Problem
+from cdna.serve.problems import PROBLEM_JSON, Problem
 
 __all__ = [
     "CUSTOMER_ID_PATTERN",

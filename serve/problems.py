@@ -85,7 +85,7 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
 ) -> JSONResponse:
     """A problem+json response for `status`."""
-    from serve.state import mask_text
+    from cdna.serve.state import mask_text
 
     default_slug, en, ko = _TITLES.get(status, ("error", "Error", "오류가 발생했습니다"))
     # Errors echo what the caller sent (a path, an id); a resident or card number typed there is not sent back.

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cdna.lake import atomic_write_text
+from cdna.core.lake import atomic_write_text
 
 __all__ = ["RetrainRuns", "RunBusyError"]
 
@@ -38,7 +38,7 @@ def _parse_result(stdout: str) -> dict[str, Any]:
 
 def _first_line(stderr: str, code: int) -> str:
     """The CLI's own error line (no traceback without --debug), cut short."""
-    from serve.state import mask_text
+    from cdna.serve.state import mask_text
 
     lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
     return mask_text((lines[0] if lines else f"exit code {code}")[:300]) or ""

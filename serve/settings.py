@@ -9,15 +9,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdna.config import ServeConfig
-from cdna.errors import ConfigError
+from cdna.core.config import ServeConfig
+from cdna.core.errors import ConfigError
 
 __all__ = ["ENV_SETTINGS", "ServeSettings"]
 
 # uvicorn starts each worker process from an import string, so settings travel as JSON in the environment.
 ENV_SETTINGS = "CDNA_SERVE_SETTINGS"
 # `cdna.cli` has no `__main__` guard, so the CLI is started the way its console script does.
-_CLI = "import sys; from cdna.cli import main; sys.exit(main())"
+_CLI = "import sys; from cdna.cli.app import main; sys.exit(main())"
 
 
 def _default_retrain_command() -> tuple[str, ...]:

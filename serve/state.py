@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cdna.errors import UnknownCustomerError
-from serve.registry import RegistryView, read_registry
+from cdna.core.errors import UnknownCustomerError
+from cdna.serve.registry import RegistryView, read_registry
 
 __all__ = [
     "Fingerprint",
@@ -49,7 +49,7 @@ def _fallback_mask(text: str) -> str:
 
 def _masker() -> Callable[[str], str]:
     try:
-        from nlp.pii import mask_cached
+        from cdna.nlp.pii import mask_cached
     except ImportError:  # the NLP stage is optional at run time; digits are still hidden
         return _fallback_mask
 
@@ -215,7 +215,7 @@ def _online_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
 def _load_recs(
     lake: Path, registry: RegistryView
 ) -> tuple[dict[str, list[dict[str, Any]]], str | None, str | None]:
-    from ingest.schemas import RECOMMENDATIONS, read_table
+    from cdna.contracts.schemas import RECOMMENDATIONS, read_table
 
     part = _latest_partition(lake / "recommendations")
     if part is None:
@@ -295,14 +295,14 @@ def load_serving(lake: Path, registry: RegistryView | None = None) -> Serving:
     online = None
     info: dict[str, Any] = {}
     if _online_file(lake).is_file():
-        from features.online import SqliteOnlineStore
+        from cdna.features.online import SqliteOnlineStore
 
         online = SqliteOnlineStore(_online_file(lake))
         info = online.info()  # opens the file now, so a corrupt store fails the load, not a request
     recs_store = None
     if _online_recs_file(lake).is_file():
         # The recommender's own materialisation: one indexed row per customer, so nothing big is held in memory.
-        from features.online import SqliteOnlineStore
+        from cdna.features.online import SqliteOnlineStore
 
         recs_store = SqliteOnlineStore(_online_recs_file(lake))
         rinfo = recs_store.info()
@@ -315,7 +315,7 @@ def load_serving(lake: Path, registry: RegistryView | None = None) -> Serving:
         n_scored = len(recs)
     signals = _load_signals(lake)
     if online is None and not recs and recs_store is None:
-        from cdna.errors import LakeError
+        from cdna.core.errors import LakeError
 
         raise LakeError(
             f"nothing to serve in {lake}: no online store ({_online_file(lake)}) and no batch recommendations",

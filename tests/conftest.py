@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from cdna.lake import Lake
+from cdna.core.lake import Lake
 
 
 @pytest.fixture(scope="session")
 def world_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     """A 2,000-customer bank (seed 7, no audio) shared by tests that only read it."""
-    from ingest.world.generator import synthetic_bank
+    from cdna.ingest.world.generator import synthetic_bank
 
     return synthetic_bank(tmp_path_factory.mktemp("world") / "lake", customers=2000, seed=7)
 

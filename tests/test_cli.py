@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cdna.cli import main
+from cdna.cli.app import main
 
 STAGES = (
     "world",

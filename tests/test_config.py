@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cdna.config import load_config, load_intents, load_memo_categories, load_products
-from cdna.errors import ConfigError
+from cdna.core.config import load_config, load_intents, load_memo_categories, load_products
+from cdna.core.errors import ConfigError
 
 
 def test_defaults_load_typed() -> None:

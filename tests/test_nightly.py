@@ -9,16 +9,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cdna.cli import main
-from cdna.config import load_config, load_intents, load_products
-from cdna.lake import Lake
-from ingest.world.generator import WorldOptions, write_world
+from cdna.cli.app import main
+from cdna.core.config import load_config, load_intents, load_products
+from cdna.core.lake import Lake
+from cdna.ingest.world.generator import WorldOptions, write_world
 
 pytestmark = pytest.mark.slow
 
 
 def _bank(root: Path, customers: int, audio_calls: int) -> Lake:
-    from ingest.world.audio import espeak_available, prerendered_calls, render_call
+    from cdna.ingest.world.audio import espeak_available, prerendered_calls, render_call
 
     lake = Lake.at(root, create=True)
     cfg = load_config(environ={}).world.model_copy(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from cdna.config import RetentionConfig, configs_dir
-from cdna.lake import Lake
-from cdna.nightly import NightOptions, night_stages, nights
-from ingest.retention import apply_purge, plan_purge
+from cdna.cli.nightly import NightOptions, night_stages, nights
+from cdna.core.config import RetentionConfig, configs_dir
+from cdna.core.lake import Lake
+from cdna.ingest.retention import apply_purge, plan_purge
 
 
 def _touch(path: Path, data: bytes = b"x" * 10) -> None:

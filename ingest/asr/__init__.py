@@ -5,6 +5,6 @@ Modules: `audio` (PyAV decoding, 16 kHz), `model` (default Whisper base weights,
 `runner` (skip-done, locks, process pool or Ray actors, atomic writes, run record).
 """
 
-from ingest.asr.options import PIPELINE_VERSION, AsrOptions
+from cdna.ingest.asr.options import PIPELINE_VERSION, AsrOptions
 
 __all__ = ["PIPELINE_VERSION", "AsrOptions"]

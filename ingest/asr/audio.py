@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cdna.errors import CdnaError
+from cdna.core.errors import CdnaError
 
 __all__ = [
     "SAMPLE_RATE",

@@ -13,11 +13,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from cdna.errors import ConfigError
-from ingest.asr.audio import SAMPLE_RATE
-from ingest.asr.model import ModelRef, openai_checkpoint, resolve_model
-from ingest.asr.options import AsrOptions
-from ingest.asr.vad import speech_spans
+from cdna.core.errors import ConfigError
+from cdna.ingest.asr.audio import SAMPLE_RATE
+from cdna.ingest.asr.model import ModelRef, openai_checkpoint, resolve_model
+from cdna.ingest.asr.options import AsrOptions
+from cdna.ingest.asr.vad import speech_spans
 
 __all__ = [
     "Backend",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from cdna.errors import ConfigError
+from cdna.core.errors import ConfigError
 
 __all__ = [
     "DEFAULT_MODEL_ID",

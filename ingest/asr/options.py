@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cdna.config import AsrConfig
+from cdna.core.config import AsrConfig
 
 __all__ = ["PIPELINE_VERSION", "AsrOptions"]
 

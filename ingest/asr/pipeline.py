@@ -13,10 +13,10 @@ from datetime import date, datetime
 import numpy as np
 import pyarrow as pa
 
-from ingest.asr.audio import AudioError, DecodedAudio
-from ingest.asr.backends import Backend, RawSegment
-from ingest.asr.options import PIPELINE_VERSION, AsrOptions
-from ingest.schemas import TRANSCRIPTS, conform
+from cdna.contracts.schemas import TRANSCRIPTS, conform
+from cdna.ingest.asr.audio import AudioError, DecodedAudio
+from cdna.ingest.asr.backends import Backend, RawSegment
+from cdna.ingest.asr.options import PIPELINE_VERSION, AsrOptions
 
 __all__ = [
     "CallJob",

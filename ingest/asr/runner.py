@@ -21,14 +21,14 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cdna.errors import InputError, LakeError
-from cdna.lake import Lake, RunRecord, atomic_write_parquet, partition_lock
-from ingest.asr.audio import AudioError, decode_audio
-from ingest.asr.backends import Backend, load_backend
-from ingest.asr.model import resolve_model
-from ingest.asr.options import PIPELINE_VERSION, AsrOptions
-from ingest.asr.pipeline import CallJob, transcribe_call
-from ingest.schemas import CALLS, conform
+from cdna.contracts.schemas import CALLS, conform
+from cdna.core.errors import InputError, LakeError
+from cdna.core.lake import Lake, RunRecord, atomic_write_parquet, partition_lock
+from cdna.ingest.asr.audio import AudioError, decode_audio
+from cdna.ingest.asr.backends import Backend, load_backend
+from cdna.ingest.asr.model import resolve_model
+from cdna.ingest.asr.options import PIPELINE_VERSION, AsrOptions
+from cdna.ingest.asr.pipeline import CallJob, transcribe_call
 
 __all__ = [
     "Outcome",

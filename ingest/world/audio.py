@@ -27,8 +27,8 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
-from cdna.errors import CdnaError
-from ingest.world.scripts import Turn
+from cdna.core.errors import CdnaError
+from cdna.ingest.world.scripts import Turn
 
 __all__ = [
     "AudioRenderError",

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cdna.config import ProductCatalog
-from ingest.world.population import HOUSEHOLDS, INCOME_MID, Population
-from ingest.world.vocab import (
+from cdna.core.config import ProductCatalog
+from cdna.ingest.world.population import HOUSEHOLDS, INCOME_MID, Population
+from cdna.ingest.world.vocab import (
     DAILY_MEMOS,
     EVENTS,
     INSURANCE,

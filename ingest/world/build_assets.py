@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.world.audio import ASSETS, AudioRenderError, RenderedCall, render_call
-from ingest.world.scripts import Turn, call_script, make_persona
+from cdna.ingest.world.audio import ASSETS, AudioRenderError, RenderedCall, render_call
+from cdna.ingest.world.scripts import Turn, call_script, make_persona
 
 __all__ = ["CallSpec", "SPECS", "build", "main"]
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cdna.config import IntentTaxonomy, ProductCatalog
-from ingest.world.behaviour import DAY_US, KST_US, Events, Opens
-from ingest.world.population import Population
-from ingest.world.vocab import EVENTS, NOISE_INTENTS
+from cdna.core.config import IntentTaxonomy, ProductCatalog
+from cdna.ingest.world.behaviour import DAY_US, KST_US, Events, Opens
+from cdna.ingest.world.population import Population
+from cdna.ingest.world.vocab import EVENTS, NOISE_INTENTS
 
 __all__ = ["CallPlan", "draw_calls"]
 

@@ -21,11 +21,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cdna import PIPELINE_VERSION
-from cdna.config import IntentTaxonomy, ProductCatalog, WorldConfig
-from cdna.lake import Lake, RunRecord, atomic_write_parquet
-from ingest.schemas import CALLS, CUSTOMERS, HOLDINGS, PRODUCTS, TRANSACTIONS, TRANSCRIPTS, TS, WEB_EVENTS
-from ingest.world.behaviour import (
+from cdna.contracts.schemas import (
+    CALLS,
+    CUSTOMERS,
+    HOLDINGS,
+    PRODUCTS,
+    TRANSACTIONS,
+    TRANSCRIPTS,
+    TS,
+    WEB_EVENTS,
+)
+from cdna.core.config import IntentTaxonomy, ProductCatalog, WorldConfig
+from cdna.core.lake import Lake, RunRecord, atomic_write_parquet
+from cdna.ingest.asr.options import PIPELINE_VERSION
+from cdna.ingest.world.behaviour import (
     DAY_US,
     KST_US,
     MemoVocab,
@@ -34,10 +43,10 @@ from ingest.world.behaviour import (
     draw_transactions,
     draw_web_events,
 )
-from ingest.world.calls import draw_calls
-from ingest.world.population import draw_population, name_pool
-from ingest.world.scripts import Persona, Turn, asr_like, call_script, make_persona
-from ingest.world.vocab import EVENTS
+from cdna.ingest.world.calls import draw_calls
+from cdna.ingest.world.population import draw_population, name_pool
+from cdna.ingest.world.scripts import Persona, Turn, asr_like, call_script, make_persona
+from cdna.ingest.world.vocab import EVENTS
 
 __all__ = [
     "SYNTHETIC_ASR_MODEL",
@@ -412,7 +421,7 @@ def synthetic_bank(root: Path | str, **world: object) -> Lake:
 
     `world` overrides config keys (e.g. customers=2000, seed=7); used by tests and benchmarks.
     """
-    from cdna.config import load_config, load_intents, load_products
+    from cdna.core.config import load_config, load_intents, load_products
 
     lake = Lake.at(root, create=True)
     cfg = load_config(environ={}).world.model_copy(update=world)

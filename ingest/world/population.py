@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import pyarrow as pa
 
-from ingest.world.vocab import AGE_BANDS, REGIONS
+from cdna.ingest.world.vocab import AGE_BANDS, REGIONS
 
 __all__ = ["Population", "draw_population", "name_pool"]
 

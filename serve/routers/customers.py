@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from serve.deps import AppContext, live_serving, require
-from serve.keys import KeyRecord
-from serve.models import CUSTOMER_ID_PATTERN, Profile, Recommendations, problems
-from serve.problems import ProblemError
-from serve.state import Serving, mask_generated, mask_text
+from cdna.serve.deps import AppContext, live_serving, require
+from cdna.serve.keys import KeyRecord
+from cdna.serve.models import CUSTOMER_ID_PATTERN, Profile, Recommendations, problems
+from cdna.serve.problems import ProblemError
+from cdna.serve.state import Serving, mask_generated, mask_text
 
 __all__ = ["build_router", "profile_of", "recommendations_of"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from serve.deps import Ctx
-from serve.models import HealthStatus, ReadyStatus
+from cdna.serve.deps import Ctx
+from cdna.serve.models import HealthStatus, ReadyStatus
 
 __all__ = ["router"]
 

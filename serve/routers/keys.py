@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
-from serve.deps import Ctx, require
-from serve.keys import KeyError_, KeyRecord
-from serve.models import CreatedKey, KeyInfo, NewKey, problems
-from serve.problems import ProblemError
+from cdna.serve.deps import Ctx, require
+from cdna.serve.keys import KeyError_, KeyRecord
+from cdna.serve.models import CreatedKey, KeyInfo, NewKey, problems
+from cdna.serve.problems import ProblemError
 
 __all__ = ["router"]
 

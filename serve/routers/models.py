@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from serve.deps import Ctx, require, serving
-from serve.keys import KeyRecord
-from serve.models import ModelsView, problems
-from serve.state import Serving
+from cdna.serve.deps import Ctx, require, serving
+from cdna.serve.keys import KeyRecord
+from cdna.serve.models import ModelsView, problems
+from cdna.serve.state import Serving
 
 __all__ = ["router"]
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
-from serve.deps import Ctx, require
-from serve.keys import KeyRecord
-from serve.models import RetrainRun, problems
-from serve.problems import ProblemError
-from serve.runs import RunBusyError
+from cdna.serve.deps import Ctx, require
+from cdna.serve.keys import KeyRecord
+from cdna.serve.models import RetrainRun, problems
+from cdna.serve.problems import ProblemError
+from cdna.serve.runs import RunBusyError
 
 __all__ = ["router"]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from cdna.config import load_config, load_intents, load_memo_categories, load_products
-from cdna.lake import Lake, atomic_write_parquet
-from features.snapshot import FeatureSet
+from cdna.core.config import load_config, load_intents, load_memo_categories, load_products
+from cdna.core.lake import Lake, atomic_write_parquet
+from cdna.features.snapshot import FeatureSet
 
 BANK_CUSTOMERS = 300
 
@@ -29,7 +29,7 @@ def fs() -> FeatureSet:
 @pytest.fixture(scope="session")
 def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 300-customer synthetic bank (13 months ending 2025-06-30)."""
-    from ingest.world.generator import WorldOptions, write_world
+    from cdna.ingest.world.generator import WorldOptions, write_world
 
     root = tmp_path_factory.mktemp("bank")
     cfg = load_config(environ={}).world.model_copy(update={"customers": BANK_CUSTOMERS, "seed": 11})

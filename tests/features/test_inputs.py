@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cdna.errors import SchemaError
-from features.snapshot import FeatureSet, snapshot
+from cdna.core.errors import SchemaError
+from cdna.features.snapshot import FeatureSet, snapshot
 
 DAY = date(2025, 6, 30)
 # 2025-06-30 23:59:59 KST = 2025-06-30 14:59:59 UTC

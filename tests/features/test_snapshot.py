@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from features.snapshot import FeatureSet, snapshot, training_set
+from cdna.features.snapshot import FeatureSet, snapshot, training_set
 
 KST = ZoneInfo("Asia/Seoul")
 AS_OFS = [date(2024, 11, 30), date(2025, 3, 14), date(2025, 6, 29)]

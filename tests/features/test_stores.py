@@ -12,14 +12,14 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from cdna.cli import app, main
-from cdna.errors import ConfigError, UnknownCustomerError
-from cdna.lake import Lake
-from features.online import SqliteOnlineStore, write_sqlite_store
-from features.report import write_report
-from features.segments import SegmentOptions, elbow_k, fit_segments
-from features.snapshot import FeatureSet, snapshot
-from features.store import materialize, query, segment_snapshot
+from cdna.cli.app import app, main
+from cdna.core.errors import ConfigError, UnknownCustomerError
+from cdna.core.lake import Lake
+from cdna.features.online import SqliteOnlineStore, write_sqlite_store
+from cdna.features.report import write_report
+from cdna.features.segments import SegmentOptions, elbow_k, fit_segments
+from cdna.features.snapshot import FeatureSet, snapshot
+from cdna.features.store import materialize, query, segment_snapshot
 
 RETAIL = Path("/work/shared/data/online_retail_sample.csv")
 if not RETAIL.exists():
@@ -116,10 +116,10 @@ def test_segments_choose_k_by_silhouette_and_name_by_profile(
 
 @pytest.mark.skipif(not RETAIL.exists(), reason="shared/data/online_retail_sample.csv is not on this machine")
 def test_foreign_online_retail_through_column_map(fs: FeatureSet, tmp_path: Path) -> None:
-    from cdna.config import load_config
-    from ingest.importer import load_mapping
-    from ingest.schemas import contract
-    from ingest.validate import validate_file
+    from cdna.contracts.schemas import contract
+    from cdna.core.config import load_config
+    from cdna.ingest.importer import load_mapping
+    from cdna.ingest.validate import validate_file
 
     result = validate_file(
         RETAIL,
@@ -185,7 +185,7 @@ def test_cli_snapshot_show_sql_and_errors(bank: Path, tmp_path: Path) -> None:
 def test_point_in_time_join_keeps_rows_and_applies_ttl(tmp_path: Path) -> None:
     import duckdb
 
-    from features.store import point_in_time_join
+    from cdna.features.store import point_in_time_join
 
     ts = pd.to_datetime
     rows = pd.DataFrame(

@@ -24,7 +24,7 @@ def reference(name: str) -> str:
 @functools.cache
 def clip(name: str) -> np.ndarray:
     """A shipped clip as float32 16 kHz mono."""
-    from ingest.asr.audio import decode_audio
+    from cdna.ingest.asr.audio import decode_audio
 
     return decode_audio(DATA / f"{name}.ogg").channels[0]
 

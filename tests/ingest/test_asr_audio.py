@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.asr.audio import SAMPLE_RATE, AudioError, decode_audio, probe_duration
+from cdna.ingest.asr.audio import SAMPLE_RATE, AudioError, decode_audio, probe_duration
 from tests.ingest.asr_helpers import CLIPS, clip, stereo_call, write_wav
 
 

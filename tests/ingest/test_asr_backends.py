@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cdna.errors import ConfigError
-from ingest.asr.audio import AudioError, DecodedAudio
-from ingest.asr.backends import Backend, FasterWhisperBackend, OpenAIWhisperBackend, load_backend
-from ingest.asr.options import AsrOptions
-from ingest.asr.pipeline import CallJob, transcribe_call
+from cdna.core.errors import ConfigError
+from cdna.ingest.asr.audio import AudioError, DecodedAudio
+from cdna.ingest.asr.backends import Backend, FasterWhisperBackend, OpenAIWhisperBackend, load_backend
+from cdna.ingest.asr.options import AsrOptions
+from cdna.ingest.asr.pipeline import CallJob, transcribe_call
 from tests.ingest.asr_helpers import (
     CLIPS,
     cer,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cdna.errors import ConfigError
-from ingest.asr.model import DEFAULT_MODEL_ID, DEFAULT_MODEL_SIZE, default_model_dir, resolve_model
+from cdna.core.errors import ConfigError
+from cdna.ingest.asr.model import DEFAULT_MODEL_ID, DEFAULT_MODEL_SIZE, default_model_dir, resolve_model
 
 _BUILD = "from ingest.asr.model import default_model_dir; print(default_model_dir())"
 

@@ -8,11 +8,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from ingest.asr.audio import AudioError, DecodedAudio
-from ingest.asr.backends import PackedSpeech, RawSegment, _Clip
-from ingest.asr.options import PIPELINE_VERSION, AsrOptions
-from ingest.asr.pipeline import CallJob, check_not_silent, keep_segment, segments_table, speaker_roles
-from ingest.schemas import TRANSCRIPTS, conform
+from cdna.contracts.schemas import TRANSCRIPTS, conform
+from cdna.ingest.asr.audio import AudioError, DecodedAudio
+from cdna.ingest.asr.backends import PackedSpeech, RawSegment, _Clip
+from cdna.ingest.asr.options import PIPELINE_VERSION, AsrOptions
+from cdna.ingest.asr.pipeline import CallJob, check_not_silent, keep_segment, segments_table, speaker_roles
 
 
 def test_speaker_roles_follow_layout_and_config() -> None:
@@ -92,7 +92,7 @@ def test_packed_speech_maps_segments_back_to_their_channel_time() -> None:
 
 
 def test_options_from_config_take_overrides_and_resolve_compute_type() -> None:
-    from cdna.config import load_config
+    from cdna.core.config import load_config
 
     opts = AsrOptions.from_config(load_config(environ={}).asr, workers=3, device=None)
     assert opts.workers == 3 and opts.device == "cpu" and opts.language == "ko"

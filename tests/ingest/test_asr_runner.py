@@ -17,12 +17,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cdna.cli import main
-from cdna.lake import Lake, partition_lock
-from ingest.asr.options import AsrOptions
-from ingest.asr.pipeline import CallJob
-from ingest.asr.runner import done_calls, jobs_from_manifest, run_transcription
-from ingest.schemas import CALLS, TRANSCRIPTS, conform
+from cdna.cli.app import main
+from cdna.contracts.schemas import CALLS, TRANSCRIPTS, conform
+from cdna.core.lake import Lake, partition_lock
+from cdna.ingest.asr.options import AsrOptions
+from cdna.ingest.asr.pipeline import CallJob
+from cdna.ingest.asr.runner import done_calls, jobs_from_manifest, run_transcription
 from tests.ingest.asr_helpers import CLIPS, DATA, cer, hold_noise, reference, silence, stereo_call, write_wav
 
 DAY = "2025-06-30"
@@ -182,7 +182,7 @@ def test_sigkill_midway_then_rerun_gives_every_call_exactly_once(tmp_path: Path)
     cmd = [
         sys.executable,
         "-c",
-        "from cdna.cli import main; raise SystemExit(main())",
+        "from cdna.cli.app import main; raise SystemExit(main())",
         "--quiet",
         "transcribe",
         "--input",

@@ -8,8 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cdna.errors import SchemaError
-from ingest.schemas import (
+from cdna.contracts.schemas import (
     CONTRACTS,
     FEATURE_SNAPSHOT,
     SIGNALS,
@@ -19,6 +18,7 @@ from ingest.schemas import (
     contract,
     read_table,
 )
+from cdna.core.errors import SchemaError
 
 
 def test_every_boundary_table_has_a_contract() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from cdna.cli import main
-from cdna.errors import InputError, SchemaError
-from ingest.schemas import CALLS, TRANSACTIONS, WEB_EVENTS
-from ingest.validate import ColumnMapping, validate_file
+from cdna.cli.app import main
+from cdna.contracts.schemas import CALLS, TRANSACTIONS, WEB_EVENTS
+from cdna.core.errors import InputError, SchemaError
+from cdna.ingest.validate import ColumnMapping, validate_file
 
 CSV = """txn_id,customer_id,ts,amount,direction,memo
 T1,C1,2025-01-03 10:00:00,15000,out,스타벅스

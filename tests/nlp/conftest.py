@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from cdna.config import load_config, load_intents, load_products
-from cdna.lake import Lake
-from nlp.mine import Models
+from cdna.core.config import load_config, load_intents, load_products
+from cdna.core.lake import Lake
+from cdna.nlp.mine import Models
 
 
 @pytest.fixture(scope="session")
 def models() -> Models:
     """Intent model trained on the whole seed set plus the memo classifier."""
-    from nlp.store import fit_models
+    from cdna.nlp.store import fit_models
 
     return fit_models(load_config(environ={}).nlp)
 
@@ -22,7 +22,7 @@ def small_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     """A 150-customer bank with two months of history (written here, so mining may write into it)."""
     from datetime import date
 
-    from ingest.world.generator import WorldOptions, write_world
+    from cdna.ingest.world.generator import WorldOptions, write_world
 
     lake = Lake.at(tmp_path_factory.mktemp("nlp") / "lake", create=True)
     cfg = load_config(environ={}).world.model_copy(

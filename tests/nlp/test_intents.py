@@ -10,8 +10,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupShuffleSplit
 
-from cdna.config import load_intents
-from nlp.intents import IntentClassifier, TransformersIntentClassifier, load_seed, top_intents
+from cdna.core.config import load_intents
+from cdna.nlp.intents import IntentClassifier, TransformersIntentClassifier, load_seed, top_intents
 
 
 def test_seed_set_covers_every_intent_with_40_varied_lines() -> None:

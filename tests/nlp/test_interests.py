@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nlp.interests import InterestClassifier
+from cdna.nlp.interests import InterestClassifier
 
 
 def test_lexicon_fallback_and_none() -> None:

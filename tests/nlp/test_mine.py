@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cdna.config import load_config
-from cdna.lake import Lake
-from ingest.schemas import SIGNALS, TRANSCRIPTS, conform
-from nlp.mine import mine_calls, mine_memos
-from nlp.store import read_signals, run_mine
+from cdna.contracts.schemas import SIGNALS, TRANSCRIPTS, conform
+from cdna.core.config import load_config
+from cdna.core.lake import Lake
+from cdna.nlp.mine import mine_calls, mine_memos
+from cdna.nlp.store import read_signals, run_mine
 
 # Unmasked numbers of PII length: RRN, phone, card, account (digits with optional separators).
 _LEAKS = [

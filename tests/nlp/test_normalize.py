@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.normalize import normalize, parse_korean_number
+from cdna.nlp.normalize import normalize, parse_korean_number
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.pii import PII_TYPES, MaskOptions, luhn_ok, mask
+from cdna.nlp.pii import PII_TYPES, MaskOptions, luhn_ok, mask
 
 CASES = Path(__file__).parent / "data" / "pii_cases.tsv"
 _TAG = re.compile(r"\{\{([A-Z]+):(.*?)\}\}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.tokenize import Tokenizer, load_banking_terms
+from cdna.nlp.tokenize import Tokenizer, load_banking_terms
 
 COMPOUNDS = ["주택담보대출", "마이너스통장", "전세자금대출", "연금저축"]
 
@@ -42,7 +42,7 @@ def test_cache_and_batch_agree() -> None:
 
 
 def test_unknown_backend_is_a_config_error() -> None:
-    from cdna.errors import ConfigError
+    from cdna.core.errors import ConfigError
 
     with pytest.raises(ConfigError):
         Tokenizer("hannanum")  # type: ignore[arg-type]

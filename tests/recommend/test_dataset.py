@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdna.config import load_config, load_intents, load_memo_categories, load_products
-from cdna.errors import SchemaError
-from features.snapshot import FeatureSet
-from recommend.dataset import FeatureGroups, build_candidates, feature_groups
+from cdna.core.config import load_config, load_intents, load_memo_categories, load_products
+from cdna.core.errors import SchemaError
+from cdna.features.snapshot import FeatureSet
+from cdna.recommend.dataset import FeatureGroups, build_candidates, feature_groups
 
 CFG = load_config(environ={})
 CAT, INTENTS = load_products(), load_intents()

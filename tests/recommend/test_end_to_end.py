@@ -9,10 +9,10 @@ import sqlite3
 import pyarrow.parquet as pq
 import pytest
 
-from cdna.cli import main
-from cdna.config import load_config, load_products
-from cdna.lake import Lake
-from ingest.schemas import RECOMMENDATIONS, conform
+from cdna.cli.app import main
+from cdna.contracts.schemas import RECOMMENDATIONS, conform
+from cdna.core.config import load_config, load_products
+from cdna.core.lake import Lake
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ def test_empty_registry_is_a_clear_error(lake: Lake, capsys: pytest.CaptureFixtu
 
 
 def test_retrain_gate_registry_and_scoring(lake: Lake) -> None:
-    from recommend.runner import recommend_run, registry, retrain_run
+    from cdna.recommend.runner import recommend_run, registry, retrain_run
 
     cfg = load_config(environ={})
     first = retrain_run(lake, cfg)
@@ -68,7 +68,7 @@ def test_retrain_gate_registry_and_scoring(lake: Lake) -> None:
     assert con.execute("SELECT count(*) FROM vectors").fetchone()[0] == df["customer_id"].nunique()
 
     # a recommended product is never one the customer holds at the as-of
-    from recommend.runner import _current_snapshot, feature_set
+    from cdna.recommend.runner import _current_snapshot, feature_set
 
     snap = _current_snapshot(lake, feature_set(cfg), day).set_index("customer_id")
     held = [snap.at[r.customer_id, f"held_{r.product_id}"] for r in df.head(500).itertuples()]

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommend.forest import CompiledForest, ShapTable, top_contributions
-from recommend.models import LightGBMRecommender
+from cdna.recommend.forest import CompiledForest, ShapTable, top_contributions
+from cdna.recommend.models import LightGBMRecommender
 from tests.recommend.test_models import _frame
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdna.config import load_products
-from recommend.labels import (
+from cdna.core.config import load_products
+from cdna.recommend.labels import (
     UnknownProductError,
     attach_labels,
     candidates,

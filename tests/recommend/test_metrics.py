@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommend.metrics import calibration, gain_curve, per_product, per_segment, rank_lists, ranking_metrics
+from cdna.recommend.metrics import (
+    calibration,
+    gain_curve,
+    per_product,
+    per_segment,
+    rank_lists,
+    ranking_metrics,
+)
 
 
 def _frame() -> pd.DataFrame:

@@ -10,9 +10,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from cdna.errors import SchemaError
-from recommend.metrics import rank_lists, ranking_metrics
-from recommend.models import LightGBMRecommender, PopularityRecommender
+from cdna.core.errors import SchemaError
+from cdna.recommend.metrics import rank_lists, ranking_metrics
+from cdna.recommend.models import LightGBMRecommender, PopularityRecommender
 
 
 def _frame(n: int = 1500, seed: int = 0) -> pd.DataFrame:

@@ -7,9 +7,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from cdna.config import load_config, load_intents, load_memo_categories, load_products
-from recommend.models import LightGBMRecommender
-from recommend.reasons import Evidence, ReasonContext, evidence_window, explain, sentence
+from cdna.core.config import load_config, load_intents, load_memo_categories, load_products
+from cdna.recommend.models import LightGBMRecommender
+from cdna.recommend.reasons import Evidence, ReasonContext, evidence_window, explain, sentence
 
 CFG = load_config(environ={})
 CTX = ReasonContext(

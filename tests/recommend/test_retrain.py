@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from cdna.config import RecommendConfig
-from recommend.retrain import drift, gate, ks_stat, live_hit_rate, psi, triggers
+from cdna.core.config import RecommendConfig
+from cdna.recommend.retrain import drift, gate, ks_stat, live_hit_rate, psi, triggers
 
 CFG = RecommendConfig(promote_margin=0.02, segment_tolerance=0.10, min_segment_positives=20)
 

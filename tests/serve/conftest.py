@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cdna.lake import Lake
-from serve.app import create_app
-from serve.keys import KeyStore, keys_path
-from serve.settings import ServeSettings
+from cdna.core.lake import Lake
+from cdna.serve.app import create_app
+from cdna.serve.keys import KeyStore, keys_path
+from cdna.serve.settings import ServeSettings
 from tests.serve.lakes import N_DEFAULT, make_lake
 
 N_CUSTOMERS = N_DEFAULT

@@ -9,9 +9,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cdna.lake import Lake, atomic_write_parquet
-from features.online import write_sqlite_store
-from ingest.schemas import RECOMMENDATIONS, SIGNALS, conform
+from cdna.contracts.schemas import RECOMMENDATIONS, SIGNALS, conform
+from cdna.core.lake import Lake, atomic_write_parquet
+from cdna.features.online import write_sqlite_store
 
 AS_OF = date(2025, 6, 30)
 N_DEFAULT = 40

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cdna.lake import Lake
-from serve.app import create_app
-from serve.audit import AuditLog, audit_path
-from serve.keys import KeyStore, keys_path
+from cdna.core.lake import Lake
+from cdna.serve.app import create_app
+from cdna.serve.audit import AuditLog, audit_path
+from cdna.serve.keys import KeyStore, keys_path
 from tests.serve.conftest import Keys, settings_for
 from tests.serve.lakes import LEAKY_EVIDENCE, LEAKY_REASON
 
@@ -106,7 +106,7 @@ def test_404_unknown_customer_and_422_malformed(client: TestClient, keys: Keys) 
 def test_500_is_a_problem_without_stack_trace(
     client: TestClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from serve.routers import customers
+    from cdna.serve.routers import customers
 
     def boom(*a: object) -> None:
         raise RuntimeError("secret internals C0000001 010-1234-5678")

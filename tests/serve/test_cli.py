@@ -9,10 +9,10 @@ from datetime import date
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from cdna.cli import app
-from cdna.lake import Lake
-from serve.app import create_app
-from serve.audit import audit_path
+from cdna.cli.app import app
+from cdna.core.lake import Lake
+from cdna.serve.app import create_app
+from cdna.serve.audit import audit_path
 from tests.serve.conftest import settings_for
 
 runner = CliRunner()
@@ -22,7 +22,7 @@ def _run(*args: str) -> tuple[int, str, str]:
     import contextlib
     import io
 
-    from cdna.cli import main
+    from cdna.cli.app import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -94,9 +94,9 @@ def test_demo_step_gives_a_serve_command_and_a_working_curl(lake: Lake) -> None:
     import shutil
     import subprocess
 
-    from cdna.cmd_serve import demo_step
-    from cdna.console import Output
-    from cdna.demo import DemoContext
+    from cdna.cli.cmd_serve import demo_step
+    from cdna.cli.console import Output
+    from cdna.cli.demo import DemoContext
     from tests.serve.live import live_server
 
     d = DemoContext(None, lake, Output(), customers=40, audio=False)  # type: ignore[arg-type]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cdna.lake import Lake
-from serve.app import create_app
+from cdna.core.lake import Lake
+from cdna.serve.app import create_app
 from tests.serve.conftest import Keys, settings_for
 from tests.serve.live import live_server
 
@@ -80,7 +80,7 @@ def test_console_shows_korean_recommendations_and_profile(lake: Lake, keys: Keys
             "no Korean font installed: the screenshot shows boxes for Hangul (apt-get install fonts-nanum)",
             stacklevel=1,
         )
-    from serve.audit import AuditLog, audit_path
+    from cdna.serve.audit import AuditLog, audit_path
 
     rows = AuditLog(audit_path(lake.root)).export(
         __import__("datetime").date(2000, 1, 1), __import__("datetime").date(2100, 1, 1)

@@ -9,9 +9,9 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from cdna.lake import Lake  # noqa: E402
-from serve.app import create_app  # noqa: E402
-from serve.keys import KeyStore, keys_path  # noqa: E402
+from cdna.core.lake import Lake  # noqa: E402
+from cdna.serve.app import create_app  # noqa: E402
+from cdna.serve.keys import KeyStore, keys_path  # noqa: E402
 from tests.serve.conftest import settings_for  # noqa: E402
 
 MAX_EXAMPLES = 20

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cdna.lake import Lake
-from serve.app import create_app
+from cdna.core.lake import Lake
+from cdna.serve.app import create_app
 from tests.serve.conftest import Keys, settings_for
 from tests.serve.lakes import N_DEFAULT, write_online, write_recommendations
 
@@ -127,7 +127,7 @@ def test_background_poll_picks_up_new_scores(lake: Lake, keys: Keys) -> None:
 
 
 def test_serves_the_recommenders_online_top_k_store(lake: Lake, keys: Keys) -> None:
-    scoring = pytest.importorskip("recommend.scoring", reason="the recommender stage is not installed")
+    scoring = pytest.importorskip("cdna.recommend.scoring", reason="the recommender stage is not installed")
     from tests.serve.lakes import recommendations_table
 
     table = recommendations_table(N_DEFAULT, "4", day=date(2025, 7, 5))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cdna.errors import ConfigError
-from serve.audit import GENESIS, AuditEntry, AuditLog, row_hash
-from serve.keys import KeyError_, KeyStore, role_allows
-from serve.ratelimit import RateLimiter
+from cdna.core.errors import ConfigError
+from cdna.serve.audit import GENESIS, AuditEntry, AuditLog, row_hash
+from cdna.serve.keys import KeyError_, KeyStore, role_allows
+from cdna.serve.ratelimit import RateLimiter
 
 
 def test_keys_are_stored_hashed_and_revocable(tmp_path: Path) -> None:
@@ -130,8 +130,8 @@ def test_two_worker_processes_never_fork_the_chain(tmp_path: Path) -> None:
 
 
 def test_settings_travel_to_worker_processes_unchanged(tmp_path: Path) -> None:
-    from cdna.config import load_config
-    from serve.settings import ENV_SETTINGS, ServeSettings
+    from cdna.core.config import load_config
+    from cdna.serve.settings import ENV_SETTINGS, ServeSettings
 
     s = ServeSettings.from_config(load_config(environ={}).serve, tmp_path, port=9999, workers=None)
     assert s.port == 9999 and s.workers == 1 and s.rate_limit_burst == 100

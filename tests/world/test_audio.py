@@ -12,9 +12,9 @@ import pytest
 import soundfile as sf
 import yaml
 
-from ingest.world import audio
-from ingest.world.audio import AudioRenderError, espeak_available, prerendered_calls, render_call
-from ingest.world.scripts import Turn, call_script, make_persona
+from cdna.ingest.world import audio
+from cdna.ingest.world.audio import AudioRenderError, espeak_available, prerendered_calls, render_call
+from cdna.ingest.world.scripts import Turn, call_script, make_persona
 
 needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 INTENTS = {

@@ -9,11 +9,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from cdna.cli import main
-from cdna.config import load_config, load_intents, load_products
-from cdna.lake import Lake
-from ingest.schemas import CONTRACTS, TRANSCRIPTS, read_table
-from ingest.world.generator import WorldOptions, write_world
+from cdna.cli.app import main
+from cdna.contracts.schemas import CONTRACTS, TRANSCRIPTS, read_table
+from cdna.core.config import load_config, load_intents, load_products
+from cdna.core.lake import Lake
+from cdna.ingest.world.generator import WorldOptions, write_world
 
 RAW = ("customers", "products", "holdings", "transactions", "web_events", "calls")
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ingest.world.scripts import Persona, Turn, asr_like, call_script, make_persona, spoken_digits
+from cdna.ingest.world.scripts import Persona, Turn, asr_like, call_script, make_persona, spoken_digits
 
 INTENTS = [
     row["id"]

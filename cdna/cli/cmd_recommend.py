@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from cdna.console import Output
-from cdna.errors import ConfigError
-from cdna.state import parse_day, state
+from cdna.cli.console import Output
+from cdna.cli.state import parse_day, state
+from cdna.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from cdna.demo import DemoContext
+    from cdna.cli.demo import DemoContext
 
 __all__ = ["demo_step", "models_app", "register"]
 
@@ -69,7 +69,7 @@ def _recs_table(rows: list[dict[str, Any]], names: dict[str, str], title: str) -
 
 
 def _product_names() -> dict[str, str]:
-    from cdna.config import load_products
+    from cdna.core.config import load_products
 
     return {p.id: p.name for p in load_products().products}
 
@@ -94,7 +94,7 @@ def models_list(ctx: typer.Context, lake: LakeOpt = None) -> None:
 
     Example: [bold]cdna models list --lake ./lake[/]
     """
-    from recommend.runner import registry
+    from cdna.recommend.runner import registry
 
     st = state(ctx)
     lk = st.lake(lake)
@@ -145,7 +145,7 @@ def models_promote(
 
     Example: [bold]cdna models promote 3 --lake ./lake[/]
     """
-    from recommend.runner import registry
+    from cdna.recommend.runner import registry
 
     st = state(ctx)
     reg = registry(st.lake(lake), st.config)
@@ -162,7 +162,7 @@ def models_rollback(ctx: typer.Context, lake: LakeOpt = None) -> None:
 
     Example: [bold]cdna models rollback --lake ./lake[/]
     """
-    from recommend.runner import registry
+    from cdna.recommend.runner import registry
 
     st = state(ctx)
     reg = registry(st.lake(lake), st.config)
@@ -188,7 +188,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna train --lake ./lake[/]
         """
-        from recommend.runner import train_run
+        from cdna.recommend.runner import train_run
 
         st = state(ctx)
         o = st.output
@@ -225,7 +225,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna evaluate --lake ./lake --json[/]
         """
-        from recommend.runner import evaluate_run
+        from cdna.recommend.runner import evaluate_run
 
         st = state(ctx)
         o = Output(quiet=st.quiet, json=True) if json_ else st.output
@@ -258,7 +258,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna retrain --lake ./lake[/]   ·   [bold]cdna retrain --if-needed --lake ./lake[/]
         """
-        from recommend.runner import retrain_run
+        from cdna.recommend.runner import retrain_run
 
         st = state(ctx)
         o = st.output
@@ -322,7 +322,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna recommend C0000001 --lake ./lake[/]   ·   [bold]cdna recommend --all --out recs.parquet --lake ./lake[/]
         """
-        from recommend.runner import recommend_run
+        from cdna.recommend.runner import recommend_run
 
         st = state(ctx)
         o = st.output
@@ -355,7 +355,7 @@ def demo_step(d: DemoContext) -> None:
     """Demo: retrain (registers a champion), score every customer, print three customers' top-5 with reasons."""
     import pyarrow.compute as pc
 
-    from recommend.runner import recommend_run, retrain_run
+    from cdna.recommend.runner import recommend_run, retrain_run
 
     st = state(d.ctx)
     res = retrain_run(d.lake, st.config)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import typer
 
-from cdna.config import Config, load_config
-from cdna.console import Output
-from cdna.errors import ConfigError
-from cdna.lake import Lake
+from cdna.cli.console import Output
+from cdna.core.config import Config, load_config
+from cdna.core.errors import ConfigError
+from cdna.core.lake import Lake
 
 __all__ = ["State", "exit_for", "parse_day", "state"]
 

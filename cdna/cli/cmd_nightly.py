@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from cdna.errors import CdnaError
-from cdna.state import parse_day, state
+from cdna.cli.state import parse_day, state
+from cdna.core.errors import CdnaError
 
 __all__ = ["register"]
 
@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
 
         Examples: [bold]cdna nightly --lake ./lake --date 2025-06-30[/]   ·   [bold]cdna nightly --lake ./lake --from 2025-06-28 --to 2025-06-30[/]
         """
-        from cdna.nightly import NightOptions, nights, run_night
+        from cdna.cli.nightly import NightOptions, nights, run_night
 
         st = state(ctx)
         o = st.output
@@ -153,7 +153,7 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option(help="How many, newest first.")] = 30,
     ) -> None:
         """List run records, newest first."""
-        from cdna.runs import list_runs
+        from cdna.core.runs import list_runs
 
         st = state(ctx)
         runs = [
@@ -185,7 +185,7 @@ def register(app: typer.Typer) -> None:
         lake: Annotated[Path | None, typer.Option(help="Lake folder (default: CDNA_LAKE / config).")] = None,
     ) -> None:
         """Show one run record (a nightly date shows that night's report)."""
-        from cdna.runs import flatten, load_run
+        from cdna.core.runs import flatten, load_run
 
         st = state(ctx)
         the_lake = st.lake(lake)
@@ -232,8 +232,8 @@ def register(app: typer.Typer) -> None:
         Ages come from config `retention` (keep_raw_days, keep_transcripts_days, keep_runs_days). Masked
         signals, features and recommendations are never purged; unmined transcripts are kept.
         """
-        from cdna.lake import RunRecord
-        from ingest.retention import apply_purge, plan_purge
+        from cdna.core.lake import RunRecord
+        from cdna.ingest.retention import apply_purge, plan_purge
 
         st = state(ctx)
         the_lake = st.lake(lake)

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cdna.errors import LakeError, LockedError
+from cdna.core.errors import LakeError, LockedError
 
 __all__ = [
     "Lake",

@@ -13,9 +13,9 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from cdna.console import Output
-from cdna.lake import Lake
-from cdna.state import state
+from cdna.cli.console import Output
+from cdna.cli.state import state
+from cdna.core.lake import Lake
 
 __all__ = ["DemoContext", "register"]
 
@@ -34,7 +34,7 @@ class DemoContext:
 
 
 def _step_world(d: DemoContext) -> None:
-    from cdna.cmd_ingest import run_world
+    from cdna.cli.cmd_ingest import run_world
 
     summary = run_world(d.ctx, d.lake.root, customers=d.customers, audio=d.audio)
     c = summary.counts
@@ -50,7 +50,7 @@ def _step_world(d: DemoContext) -> None:
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], Any]]]:
     """Every stage's demo step, in pipeline order (imported lazily to keep `cdna --help` fast)."""
-    from cdna import cmd_features, cmd_nlp, cmd_recommend, cmd_serve, cmd_transcribe
+    from cdna.cli import cmd_features, cmd_nlp, cmd_recommend, cmd_serve, cmd_transcribe
 
     return [
         ("world", _step_world),

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from cdna.errors import ConfigError
-from cdna.state import parse_day, state
+from cdna.cli.state import parse_day, state
+from cdna.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from cdna.config import Config
-    from cdna.demo import DemoContext
-    from features.snapshot import FeatureSet
+    from cdna.cli.demo import DemoContext
+    from cdna.core.config import Config
+    from cdna.features.snapshot import FeatureSet
 
 __all__ = ["demo_step", "features_app", "register", "show_table"]
 
@@ -29,8 +29,8 @@ LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder (defau
 
 
 def _feature_set(config: Config) -> FeatureSet:
-    from cdna.config import load_intents, load_memo_categories, load_products
-    from features.snapshot import FeatureSet
+    from cdna.core.config import load_intents, load_memo_categories, load_products
+    from cdna.features.snapshot import FeatureSet
 
     return FeatureSet(
         config.features, load_products(), load_intents(), load_memo_categories(), config.timezone
@@ -58,8 +58,8 @@ def snapshot_cmd(
 
     Example: [bold]cdna features snapshot --lake ./lake --as-of 2025-06-30 --out snap.parquet[/]
     """
-    from cdna.lake import RunRecord
-    from features.snapshot import snapshot
+    from cdna.core.lake import RunRecord
+    from cdna.features.snapshot import snapshot
 
     st = state(ctx)
     o = st.output
@@ -105,13 +105,13 @@ def training_set_cmd(
 
     Example: [bold]cdna features training-set --lake ./lake --entities labels.parquet --out train.parquet[/]
     """
-    from features.snapshot import training_set
+    from cdna.features.snapshot import training_set
 
     st = state(ctx)
     o = st.output
     lk = st.lake(lake)
     res = training_set(_feature_set(st.config), lk.root, entities, out)
-    from cdna.lake import RunRecord
+    from cdna.core.lake import RunRecord
 
     run = RunRecord(
         "features-training-set",
@@ -147,7 +147,7 @@ def sql_cmd(
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    from features.store import query as run_sql
+    from cdna.features.store import query as run_sql
 
     st = state(ctx)
     o = st.output
@@ -187,9 +187,9 @@ def segments_cmd(
 
     Example: [bold]cdna features segments --lake ./lake --report ./report[/]
     """
-    from features.report import write_report
-    from features.snapshot import snapshot
-    from features.store import latest_event_day, segment_snapshot
+    from cdna.features.report import write_report
+    from cdna.features.snapshot import snapshot
+    from cdna.features.store import latest_event_day, segment_snapshot
 
     st = state(ctx)
     o = st.output
@@ -253,8 +253,8 @@ def materialize_cmd(
 
     Example: [bold]cdna features materialize --lake ./lake --as-of 2025-06-30[/]
     """
-    from cdna.lake import RunRecord, partition_lock
-    from features.store import latest_event_day, materialize
+    from cdna.core.lake import RunRecord, partition_lock
+    from cdna.features.store import latest_event_day, materialize
 
     st = state(ctx)
     o = st.output
@@ -298,7 +298,7 @@ def materialize_cmd(
 
 def show_table(fs: FeatureSet, vector: dict[str, Any], customer_id: str, all_values: bool = False) -> Table:
     """One customer's DNA as a rich table grouped by view (zero/false/empty values hidden unless all_values)."""
-    from features.definitions import derived_features
+    from cdna.features.definitions import derived_features
 
     table = Table(
         title=f"Customer DNA — {customer_id} (as of {vector.get('as_of')})",
@@ -347,9 +347,9 @@ def show_cmd(
     """
     import duckdb
 
-    from cdna.errors import UnknownCustomerError
-    from features.online import SqliteOnlineStore
-    from features.store import latest_snapshot, online_path
+    from cdna.core.errors import UnknownCustomerError
+    from cdna.features.online import SqliteOnlineStore
+    from cdna.features.store import latest_snapshot, online_path
 
     st = state(ctx)
     o = st.output
@@ -378,8 +378,8 @@ def demo_step(d: DemoContext) -> None:
     """Demo: materialise the feature store on the demo bank and print one customer's DNA."""
     import duckdb
 
-    from features.online import SqliteOnlineStore
-    from features.store import latest_event_day, materialize
+    from cdna.features.online import SqliteOnlineStore
+    from cdna.features.store import latest_event_day, materialize
 
     fs = _feature_set(state(d.ctx).config)
     day = latest_event_day(fs, d.lake)

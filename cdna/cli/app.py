@@ -10,10 +10,10 @@ from typing import Annotated
 import click
 import typer
 
-from cdna import __version__
-from cdna.console import Output, setup_logging
-from cdna.errors import CdnaError
-from cdna.state import State
+from cdna.cli.console import Output, setup_logging
+from cdna.cli.state import State
+from cdna.core.errors import CdnaError
+from cdna.core.version import __version__
 
 # typer >= 0.24 raises its own exception classes (it vendors click); accept both families.
 _EXIT: tuple[type[BaseException], ...] = (click.exceptions.Exit, typer.Exit)
@@ -80,7 +80,7 @@ def root(
 
 
 def _register() -> None:
-    from cdna import (
+    from cdna.cli import (
         cmd_features,
         cmd_ingest,
         cmd_nightly,

@@ -19,8 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cdna.config import Config
-from cdna.lake import Lake, atomic_write_text, partition_lock
+from cdna.core.config import Config
+from cdna.core.lake import Lake, atomic_write_text, partition_lock
 
 __all__ = ["NightOptions", "NightResult", "StageOutcome", "night_stages", "nights", "run_night"]
 
@@ -220,7 +220,7 @@ def run_night(
     opts: NightOptions, config: Config, on_stage: Callable[[str, str], None] | None = None
 ) -> NightResult:
     """Run one night under the lake's nightly lock; returns (and writes) its record."""
-    from ingest.retention import apply_purge, plan_purge
+    from cdna.ingest.retention import apply_purge, plan_purge
 
     started = datetime.now(UTC)
     t0 = time.perf_counter()
@@ -289,7 +289,7 @@ def run_night(
         res.summary = headline(res)
         data = asdict(res)
         atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        from cdna.runs import render_night_html
+        from cdna.core.runs import render_night_html
 
         atomic_write_text(path.with_suffix(".html"), render_night_html(data))
     return res

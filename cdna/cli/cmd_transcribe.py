@@ -8,19 +8,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cdna.state import exit_for, parse_day, state
+from cdna.cli.state import exit_for, parse_day, state
 
 if TYPE_CHECKING:
-    from cdna.demo import DemoContext
-    from cdna.lake import Lake
-    from ingest.asr.runner import RunSummary
+    from cdna.cli.demo import DemoContext
+    from cdna.core.lake import Lake
+    from cdna.ingest.asr.runner import RunSummary
 
 __all__ = ["demo_step", "register", "run_transcribe"]
 
 
 def _jobs(source: Path | None, lake: Lake, day: date | None, tz: str) -> tuple[list[Any], str]:
-    from cdna.errors import InputError
-    from ingest.asr.runner import check_lake, jobs_from_folder, jobs_from_manifest
+    from cdna.core.errors import InputError
+    from cdna.ingest.asr.runner import check_lake, jobs_from_folder, jobs_from_manifest
 
     if source is None:
         return jobs_from_manifest(check_lake(lake), day, tz, root=lake.root), str(lake.raw("calls"))
@@ -45,8 +45,8 @@ def run_transcribe(
     ctx: typer.Context, lake: Lake, source: Path | None = None, day: date | None = None, **overrides: Any
 ) -> RunSummary:
     """Transcribe `source` (or the lake's calls manifest) into `lake` with a progress bar; the summary."""
-    from ingest.asr.options import AsrOptions
-    from ingest.asr.runner import run_transcription
+    from cdna.ingest.asr.options import AsrOptions
+    from cdna.ingest.asr.runner import run_transcription
 
     st = state(ctx)
     o = st.output
@@ -151,7 +151,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna transcribe --lake ./lake --date 2025-06-30[/]
         """
-        from cdna.errors import ConfigError
+        from cdna.core.errors import ConfigError
 
         choices = {
             "backend": (backend, ("faster-whisper", "openai-whisper")),
@@ -187,7 +187,7 @@ def register(app: typer.Typer) -> None:
 
 def demo_step(d: DemoContext) -> None:
     """Demo step: transcribe last night's rendered calls (when the world step made recordings)."""
-    from ingest.asr.runner import check_lake
+    from cdna.ingest.asr.runner import check_lake
 
     if not d.audio:
         d.notes.append(("transcription", "skipped (--no-audio)"))

@@ -8,7 +8,7 @@ import io
 import json
 from typing import Any
 
-from cdna.lake import Lake
+from cdna.core.lake import Lake
 
 __all__ = ["flatten", "list_runs", "load_run", "render_night_html"]
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cdna.state import parse_day, state
+from cdna.cli.state import parse_day, state
 
 __all__ = ["register", "run_world"]
 
@@ -24,9 +24,9 @@ def run_world(
     months: int | None = None,
 ):
     """Generate a bank into `out` with progress; returns the WorldSummary."""
-    from cdna.config import load_intents, load_products
-    from cdna.lake import Lake
-    from ingest.world.generator import WorldOptions, write_world
+    from cdna.core.config import load_intents, load_products
+    from cdna.core.lake import Lake
+    from cdna.ingest.world.generator import WorldOptions, write_world
 
     st = state(ctx)
     cfg = st.config.world
@@ -41,7 +41,7 @@ def run_world(
     prerendered = None
     render = None
     if audio:
-        from ingest.world.audio import espeak_available, prerendered_calls, render_call
+        from cdna.ingest.world.audio import espeak_available, prerendered_calls, render_call
 
         render = render_call
         if not espeak_available():
@@ -156,10 +156,10 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna validate transactions ../shared/data/online_retail_sample.csv -m online_retail --out imported/[/]
         """
-        from cdna.lake import RunRecord, atomic_write_parquet, atomic_write_text
-        from ingest.importer import load_mapping, rejects_csv
-        from ingest.schemas import contract
-        from ingest.validate import validate_file
+        from cdna.contracts.schemas import contract
+        from cdna.core.lake import RunRecord, atomic_write_parquet, atomic_write_text
+        from cdna.ingest.importer import load_mapping, rejects_csv
+        from cdna.ingest.validate import validate_file
 
         st = state(ctx)
         o = st.output

@@ -12,7 +12,7 @@ from typing import IO, Annotated, Any
 import typer
 from rich.table import Table
 
-from cdna.state import exit_for, parse_day, state
+from cdna.cli.state import exit_for, parse_day, state
 
 __all__ = ["demo_step", "iter_lines", "register"]
 
@@ -47,7 +47,7 @@ def _warn(line: int, problem: str) -> None:
 
 def demo_step(d: Any) -> None:
     """Demo: mine signals from the demo lake and show a few masked evidence snippets."""
-    from nlp.store import read_signals, run_mine
+    from cdna.nlp.store import read_signals, run_mine
 
     cfg = state(d.ctx).config.nlp
     with d.out.progress("mining signals", None, "days") as advance:
@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna mine --lake ./demo --date 2025-06-30[/]
         """
-        from nlp.store import fit_models, run_mine
+        from cdna.nlp.store import fit_models, run_mine
 
         st = state(ctx)
         o = st.output
@@ -148,8 +148,8 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]echo "제 번호는 공일공 일이삼사 오육칠팔이에요" | cdna mask[/]
         """
-        from nlp.pii import PII_TYPES, MaskOptions
-        from nlp.pii import mask as mask_text
+        from cdna.nlp.pii import PII_TYPES, MaskOptions
+        from cdna.nlp.pii import mask as mask_text
 
         chosen = frozenset(t.strip().upper() for t in types.split(",")) if types else frozenset(PII_TYPES)
         unknown = chosen - set(PII_TYPES)
@@ -204,15 +204,15 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]echo "주담대 금리 좀 알아보려고요" | cdna intent[/]
         """
-        from cdna.config import load_intents
-        from nlp.intents import load_seed
-        from nlp.pii import mask as mask_text
-        from nlp.store import fit_models
+        from cdna.core.config import load_intents
+        from cdna.nlp.intents import load_seed
+        from cdna.nlp.pii import mask as mask_text
+        from cdna.nlp.store import fit_models
 
         st = state(ctx)
         cfg = st.config.nlp
         if backend == "transformers" or (backend is None and cfg.intent_backend == "transformers"):
-            from nlp.intents import make_intent_model
+            from cdna.nlp.intents import make_intent_model
 
             estimator = make_intent_model("transformers", model or cfg.intent_model, epochs=epochs)
             texts, labels, _ = load_seed()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cdna.errors import SchemaError
+from cdna.core.errors import SchemaError
 
 __all__ = [
     "CALLS",

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cdna.errors import ConfigError
+from cdna.core.errors import ConfigError
 
 __all__ = [
     "AsrConfig",
@@ -381,7 +381,7 @@ class MemoTaxonomy(_Model):
 
 def configs_dir() -> Path:
     """The folder holding the shipped configs (repository `configs/` or the installed copy)."""
-    return Path(str(resources.files("configs")))
+    return Path(str(resources.files("cdna.configs")))
 
 
 def load_yaml(path: Path) -> Any:

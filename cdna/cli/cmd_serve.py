@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cdna.errors import CdnaError
-from cdna.state import parse_day, state
+from cdna.cli.state import parse_day, state
+from cdna.core.errors import CdnaError
 
 if TYPE_CHECKING:
-    from cdna.demo import DemoContext
+    from cdna.cli.demo import DemoContext
 
 __all__ = ["AuditTamperedError", "demo_step", "register"]
 
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
 
         import uvicorn
 
-        from serve.settings import ENV_SETTINGS, ServeSettings
+        from cdna.serve.settings import ENV_SETTINGS, ServeSettings
 
         st = state(ctx)
         lk = st.lake(lake)
@@ -69,9 +69,11 @@ def register(app: typer.Typer) -> None:
         common = {"host": settings.host, "port": settings.port, "log_level": "warning", "access_log": False}
         if settings.workers > 1:
             os.environ[ENV_SETTINGS] = settings.to_env()
-            uvicorn.run("serve.app:create_app_from_env", factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
+            uvicorn.run(
+                "cdna.serve.app:create_app_from_env", factory=True, workers=settings.workers, **common
+            )  # type: ignore[arg-type]
         else:
-            from serve.app import create_app
+            from cdna.serve.app import create_app
 
             uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
 
@@ -89,7 +91,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]KEY=$(cdna keys create --role staff --name kim --lake ./demo | tail -1)[/]
         """
-        from serve.keys import KeyStore, keys_path
+        from cdna.serve.keys import KeyStore, keys_path
 
         st = state(ctx)
         lk = st.lake(lake)
@@ -110,7 +112,7 @@ def register(app: typer.Typer) -> None:
         lake: LakeOpt = None,
     ) -> None:
         """Revoke the active key with this name; it stops working at once."""
-        from serve.keys import KeyStore, keys_path
+        from cdna.serve.keys import KeyStore, keys_path
 
         st = state(ctx)
         rec = KeyStore(keys_path(st.lake(lake).root)).revoke(name)
@@ -121,7 +123,7 @@ def register(app: typer.Typer) -> None:
         """List issued keys (names, roles, dates; never the keys)."""
         from rich.table import Table
 
-        from serve.keys import KeyStore, keys_path
+        from cdna.serve.keys import KeyStore, keys_path
 
         st = state(ctx)
         recs = KeyStore(keys_path(st.lake(lake).root)).list()
@@ -136,7 +138,7 @@ def register(app: typer.Typer) -> None:
     @audit_app.command("verify")
     def audit_verify(ctx: typer.Context, lake: LakeOpt = None) -> None:
         """Recompute the hash chain; fails (exit 1) naming the first row that was edited, removed or moved."""
-        from serve.audit import AuditLog, audit_path
+        from cdna.serve.audit import AuditLog, audit_path
 
         st = state(ctx)
         path = audit_path(st.lake(lake).root)
@@ -165,8 +167,8 @@ def register(app: typer.Typer) -> None:
         lake: LakeOpt = None,
     ) -> None:
         """Export the rows of a day range as JSON Lines, with their hashes (for compliance)."""
-        from cdna.lake import atomic_write_text
-        from serve.audit import AuditLog, audit_path
+        from cdna.core.lake import atomic_write_text
+        from cdna.serve.audit import AuditLog, audit_path
 
         st = state(ctx)
         start, end = parse_day(from_, "--from"), parse_day(to, "--to")
@@ -208,7 +210,7 @@ def _demo_customer(root: Path) -> str:
 
 def demo_step(d: DemoContext) -> None:
     """Issue a staff key into the demo lake and print how to start the service and query it with curl."""
-    from serve.keys import KeyStore, keys_path
+    from cdna.serve.keys import KeyStore, keys_path
 
     store = KeyStore(keys_path(d.lake.root))
     if any(r.name == "demo-staff" and r.revoked_at is None for r in store.list()):

@@ -1,0 +1,1 @@
+"""The `cdna` command line: commands, the demo and the nightly run. Nothing below this layer imports it."""

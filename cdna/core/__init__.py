@@ -1,0 +1,1 @@
+"""The foundation every stage imports: configuration, errors, the lake's paths, run records (issue 12)."""
