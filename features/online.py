@@ -8,11 +8,14 @@ half-written store. Vectors are JSON arrays whose column names live once in the 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
+import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +32,12 @@ class OnlineStore(ABC):
         """The customer's feature vector, or UnknownCustomerError."""
 
     @abstractmethod
-    def get_many(self, customer_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Vectors of the customers that exist, keyed by id."""
-
-    @abstractmethod
     def info(self) -> dict[str, Any]:
         """Metadata of the live materialisation (as_of, rows, view versions)."""
+
+    @abstractmethod
+    def put_many(self, rows: Mapping[str, Mapping[str, Any]]) -> int:
+        """Write (insert or replace) vectors of some customers into the live materialisation (issue #16)."""
 
 
 def _json_expr(name: str, duck_type: str) -> str:
@@ -93,6 +96,17 @@ def write_sqlite_store(relation_sql: str, path: Path, meta: dict[str, Any]) -> i
     return n
 
 
+def _plain(value: Any) -> Any:
+    """A vector value as the materialisation writes it (ISO dates, rounded floats, NaN as null)."""
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 6)
+    if isinstance(value, date | datetime):
+        return value.isoformat() if not isinstance(value, datetime) else str(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    return value
+
+
 class SqliteOnlineStore(OnlineStore):
     """Read side of the SQLite online store; reopens itself when a new materialisation is swapped in.
 
@@ -106,6 +120,9 @@ class SqliteOnlineStore(OnlineStore):
         self._inode: int | None = None
         self._info: dict[str, Any] = {}
         self._columns: list[str] = []
+        self._writer: sqlite3.Connection | None = None
+        self._writer_inode: int | None = None
+        self._write_lock = threading.Lock()
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -137,23 +154,44 @@ class SqliteOnlineStore(OnlineStore):
             )
         return dict(zip(self._columns, json.loads(row[0]), strict=True))
 
-    def get_many(self, customer_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Vectors of the ids that exist (missing ids are left out)."""
-        out = {}
-        for cid in customer_ids:
-            try:
-                out[cid] = self.get(cid)
-            except UnknownCustomerError:
-                continue
-        return out
-
     def info(self) -> dict[str, Any]:
         """Metadata of the live file: as_of, rows, columns, view versions."""
         self._open()
         return dict(self._info)
 
+    def put_many(self, rows: Mapping[str, Mapping[str, Any]]) -> int:
+        """Insert or replace vectors in the live file (event updates); columns it does not hold are dropped.
+
+        One transaction per call; readers keep their read-only connection and see the rows once committed.
+        """
+        self._open()
+        if self._writer is None or self._writer_inode != self._inode:
+            if self._writer is not None:
+                self._writer.close()
+            con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            con.execute("PRAGMA busy_timeout = 5000")
+            # the online store is derived data (the events are in the lake and the ledger): no fsync per batch
+            con.execute("PRAGMA synchronous = OFF")
+            self._writer, self._writer_inode = con, self._inode
+        data = [
+            (cid, json.dumps([_plain(vec.get(c)) for c in self._columns], ensure_ascii=False))
+            for cid, vec in rows.items()
+        ]
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                self._writer.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", data)
+                self._writer.execute("COMMIT")
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+        return len(data)
+
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
         if self._con is not None:
             self._con.close()
             self._con = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

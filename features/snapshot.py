@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,8 +18,19 @@ from typing import Any
 
 import duckdb
 
-from cdna.core.config import FeaturesConfig, IntentTaxonomy, MemoTaxonomy, ProductCatalog
+from cdna.core.config import (
+    Config,
+    FeaturesConfig,
+    IntentTaxonomy,
+    MemoTaxonomy,
+    ProductCatalog,
+    load_intents,
+    load_memo_categories,
+    load_products,
+)
+from cdna.core.duck import copy_to, scan, sql_literal
 from cdna.core.errors import InputError, SchemaError
+from cdna.core.lake import Lake
 from cdna.features.definitions import ENTITY, FeatureView, build_views, derived_features, view_versions
 from cdna.features.sources import SourceReport, register_sources
 
@@ -50,6 +62,11 @@ class FeatureSet:
     memo: MemoTaxonomy
     timezone: str = "Asia/Seoul"
 
+    @classmethod
+    def from_config(cls, config: Config) -> FeatureSet:
+        """The feature set of a loaded configuration with the configured taxonomies (the one builder)."""
+        return cls(config.features, load_products(), load_intents(), load_memo_categories(), config.timezone)
+
     @property
     def views(self) -> list[FeatureView]:
         """The feature views in column order."""
@@ -79,13 +96,13 @@ def connect(cfg: FeaturesConfig, temp_dir: Path | None = None) -> duckdb.DuckDBP
     """An in-memory DuckDB connection in UTC with the configured memory and thread limits."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{cfg.memory_limit}'")
+    con.execute(f"SET memory_limit = {sql_literal(cfg.memory_limit)}")
     con.execute("SET preserve_insertion_order = false")
     if cfg.threads:
         con.execute(f"SET threads = {int(cfg.threads)}")
     if temp_dir is not None:
         temp_dir.mkdir(parents=True, exist_ok=True)
-        con.execute(f"SET temp_directory = '{temp_dir}'")
+        con.execute(f"SET temp_directory = {sql_literal(temp_dir)}")
     return con
 
 
@@ -111,9 +128,13 @@ def _view_sql(view: FeatureView) -> str:
     return f"SELECT e.customer_id, e.as_of,\n    {aggs}\nFROM {join}\nGROUP BY e.customer_id, e.as_of"
 
 
-def feature_query(fs: FeatureSet) -> str:
-    """The one SQL statement joining every view to `_entities(customer_id, as_of, cutoff)`."""
-    views = fs.views
+def feature_query(fs: FeatureSet, only: Collection[str] | None = None) -> str:
+    """The one SQL statement joining every view to `_entities(customer_id, as_of, cutoff)`.
+
+    With `only` (view names), just those views' columns and no derived ones (the event path merges them
+    into a stored vector and re-derives).
+    """
+    views = [v for v in fs.views if only is None or v.name in only]
     ctes = [f"v_{v.name} AS (\n{_view_sql(v)}\n)" for v in views]
     cols = []
     for v in views:
@@ -127,10 +148,11 @@ def feature_query(fs: FeatureSet) -> str:
         for v in views
     )
     derived = ",\n  ".join(f"{d.expr} AS {d.name}" for d in derived_features(fs.catalog))
+    tail = "SELECT * FROM joined" if only is not None else f"SELECT *,\n  {derived}\nFROM joined"
     return (
         "WITH " + ",\n".join(ctes) + ",\n"
         f"joined AS (\nSELECT e.customer_id, e.as_of,\n  {', '.join(cols)}\nFROM _entities e\n{joins}\n)\n"
-        f"SELECT *,\n  {derived}\nFROM joined"
+        + tail
     )
 
 
@@ -154,12 +176,7 @@ def _entities_from_file(con: duckdb.DuckDBPyConnection, path: Path, tz: str) -> 
         raise InputError(
             f"entities file not found: {path}", hint="give a Parquet or CSV file with customer_id, as_of"
         )
-    p = str(path).replace("'", "''")
-    reader = (
-        f"read_csv('{p}', header=true)"
-        if path.suffix.lower() in (".csv", ".tsv")
-        else f"read_parquet('{p}', hive_partitioning = false)"
-    )
+    reader = scan(path)
     try:
         cols = con.sql(f"SELECT * FROM {reader} LIMIT 0").columns
     except duckdb.Error as exc:
@@ -189,7 +206,7 @@ def _entities_from_file(con: duckdb.DuckDBPyConnection, path: Path, tz: str) -> 
 
 
 def _run_ids(lake_root: Path, files: list[str]) -> list[str]:
-    runs = lake_root / "_runs"
+    runs = Lake(lake_root).runs
     if not runs.is_dir():
         return []
     rels = {os.path.relpath(f, lake_root) for f in files} | set(files)
@@ -230,16 +247,19 @@ def run_query_to_parquet(con: duckdb.DuckDBPyConnection, sql: str, out: Path, li
     """COPY a query to Parquet under a temporary name with the lineage in its key-value metadata, then rename."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    meta = json.dumps(lineage, ensure_ascii=False, default=str).replace("'", "''")
+    meta = sql_literal(json.dumps(lineage, ensure_ascii=False, default=str))
     try:
         con.execute(
-            f"COPY ({sql}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, "
-            f"KV_METADATA {{'cdna.lineage': '{meta}'}})"
+            copy_to(
+                sql,
+                tmp,
+                f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, KV_METADATA {{'cdna.lineage': {meta}}}",
+            )
         )
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    n = con.execute(f"SELECT count(*) FROM read_parquet('{out}', hive_partitioning = false)").fetchall()[0]
+    n = con.execute(f"SELECT count(*) FROM {scan(out)}").fetchall()[0]
     sidecar = out.with_name(out.name + ".lineage.json")
     sidecar.write_text(json.dumps(lineage, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return int(n[0]) if n else 0
@@ -253,7 +273,7 @@ def prepare(con: duckdb.DuckDBPyConnection, fs: FeatureSet, lake_root: Path) -> 
 def snapshot(fs: FeatureSet, lake_root: Path, as_of: date, out: Path) -> SnapshotResult:
     """Write one row per customer with every feature as of the end of `as_of` (Korea time) to `out`."""
     t0 = time.perf_counter()
-    con = connect(fs.config, lake_root / ".tmp" / "duckdb")
+    con = connect(fs.config, Lake(lake_root).tmp_dir("duckdb"))
     try:
         reports = prepare(con, fs, lake_root)
         _entities_for_snapshot(con, as_of, fs.timezone, reports)
@@ -270,14 +290,14 @@ def _write_features(
 ) -> tuple[int, list[str]]:
     """Run a feature query into Parquet at `out`; returns its row count and feature columns."""
     rows = run_query_to_parquet(con, sql, out, lineage)
-    cols = con.sql(f"SELECT * FROM read_parquet('{out}', hive_partitioning = false) LIMIT 0").columns
+    cols = con.sql(f"SELECT * FROM {scan(out)} LIMIT 0").columns
     return rows, [c for c in cols if c not in ("customer_id", "as_of")]
 
 
 def training_set(fs: FeatureSet, lake_root: Path, entities: Path, out: Path) -> SnapshotResult:
     """Join every view point-in-time to each (customer_id, as_of) row of `entities`, keeping its order."""
     t0 = time.perf_counter()
-    con = connect(fs.config, lake_root / ".tmp" / "duckdb")
+    con = connect(fs.config, Lake(lake_root).tmp_dir("duckdb"))
     try:
         reports = prepare(con, fs, lake_root)
         n_in = _entities_from_file(con, entities, fs.timezone)

@@ -15,119 +15,16 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from cdna.contracts.schemas import SOURCES, SourceSpec
 from cdna.core.config import MemoTaxonomy
+from cdna.core.duck import scan
 from cdna.core.errors import LakeError, SchemaError
+from cdna.core.lake import Lake
 
-__all__ = ["SOURCES", "SourceReport", "SourceSpec", "find_files", "register_sources"]
+__all__ = ["SourceReport", "find_files", "register_sources"]
 
 log = logging.getLogger(__name__)
 
-_SKIP_TOP = {
-    "_truth",
-    "_runs",
-    "_rejects",
-    "_locks",
-    "features",
-    "snapshots",
-    "online",
-    "transcripts",
-    "audio",
-    "recommendations",
-    "mlartifacts",
-    "audit",
-    "reports",
-}
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """What the feature views need from one source table.
-
-    Attributes:
-        name: table name (matched against folder and file names).
-        ts: event-time column in the files (exposed as `ts`), or None.
-        required: column -> type family ("str", "num", "time", "date") that every file must have.
-        optional: column -> (type family, SQL default when absent).
-        id_column: event id (or comma-separated key columns) used to detect duplicates (when present).
-    """
-
-    name: str
-    ts: str | None
-    required: dict[str, str]
-    optional: dict[str, tuple[str, str]] = field(default_factory=dict)
-    id_column: str | None = None
-
-
-SOURCES: dict[str, SourceSpec] = {
-    s.name: s
-    for s in (
-        SourceSpec(
-            "customers",
-            None,
-            {"customer_id": "str"},
-            {
-                "birth_date": ("date", "NULL"),
-                "gender": ("str", "NULL"),
-                "region_sido": ("str", "NULL"),
-                "household": ("str", "NULL"),
-                "income_band": ("str", "NULL"),
-                "occupation": ("str", "NULL"),
-                "join_date": ("date", "NULL"),
-                "ingested_at": ("time", "NULL"),
-            },
-            "customer_id",
-        ),
-        SourceSpec(
-            "transactions",
-            "ts",
-            {"customer_id": "str", "ts": "time", "amount": "num"},
-            {
-                "txn_id": ("str", "NULL"),
-                "direction": ("str", "'out'"),
-                "memo": ("str", "NULL"),
-                "merchant": ("str", "NULL"),
-                "ingested_at": ("time", "NULL"),
-            },
-            "txn_id",
-        ),
-        SourceSpec(
-            "holdings",
-            "ts",
-            {"customer_id": "str", "ts": "time", "product_id": "str", "event": "str"},
-            {"event_id": ("str", "NULL"), "ingested_at": ("time", "NULL")},
-            "event_id",
-        ),
-        SourceSpec(
-            "web_events",
-            "ts",
-            {"customer_id": "str", "ts": "time", "page_category": "str"},
-            {"event_id": ("str", "NULL"), "channel": ("str", "NULL"), "ingested_at": ("time", "NULL")},
-            "event_id",
-        ),
-        SourceSpec(
-            "calls",
-            "started_at",
-            {"customer_id": "str", "started_at": "time"},
-            {"call_id": ("str", "NULL"), "ingested_at": ("time", "NULL")},
-            "call_id",
-        ),
-        SourceSpec(
-            "signals",
-            "ts",
-            {
-                "customer_id": "str",
-                "ts": "time",
-                "source": "str",
-                "source_id": "str",
-                "kind": "str",
-                "label": "str",
-                "score": "num",
-            },
-            {"ingested_at": ("time", "NULL")},
-            "source, source_id, kind, label",
-        ),
-    )
-}
 
 _SQL_TYPE = {"str": "VARCHAR", "num": "DOUBLE", "time": "TIMESTAMPTZ", "date": "DATE"}
 
@@ -156,8 +53,9 @@ def find_files(lake_root: Path, name: str) -> list[Path]:
     out: list[Path] = []
     if not lake_root.is_dir():
         return out
+    derived = Lake(lake_root).derived_areas
     for top in sorted(lake_root.iterdir()):
-        if top.name in _SKIP_TOP or top.name.startswith("."):
+        if top.name in derived or top.name.startswith("."):
             continue
         candidates = [top] if top.is_file() else sorted(top.rglob("*"))
         for path in candidates:
@@ -203,10 +101,7 @@ def _family(duck_type: str) -> str:
 
 
 def _reader(path: Path) -> str:
-    p = str(path).replace("'", "''")
-    if path.suffix.lower() == ".csv":
-        return f"read_csv('{p}', header=true, auto_detect=true)"
-    return f"read_parquet('{p}', hive_partitioning = false)"
+    return scan(path)
 
 
 def _file_columns(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
@@ -252,12 +147,7 @@ def _lexicon_map(con: duckdb.DuckDBPyConnection, memo: MemoTaxonomy) -> None:
     pairs = con.sql(
         "SELECT DISTINCT coalesce(memo, '') AS memo, coalesce(merchant, '') AS merchant FROM _txn_base"
     ).fetchall()
-    rows = []
-    lex = [(c.id, [k.lower() for k in c.keywords]) for c in memo.categories]
-    for m, mer in pairs:
-        text = f"{m} {mer}".lower()
-        cat = next((cid for cid, kws in lex if any(k in text for k in kws)), None)
-        rows.append((m, mer, cat))
+    rows = [(m, mer, memo.category_of(f"{m} {mer}")) for m, mer in pairs]
     mapping = pa.table(
         {
             "memo": [r[0] for r in rows],

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cdna.core.duck import copy_to, scan, sql_literal
 from cdna.core.errors import CdnaError, InputError, LakeError
 from cdna.core.lake import Lake, atomic_write_parquet
 from cdna.features.definitions import derived_features
@@ -67,20 +68,20 @@ class MaterializeResult:
 
 def snapshot_path(lake: Lake, as_of: date) -> Path:
     """Where the snapshot of one as-of date lives."""
-    return lake.root / "snapshots" / f"date={as_of}" / "snapshot.parquet"
+    return lake.snapshot_file(as_of)
 
 
 def online_path(lake: Lake) -> Path:
     """The SQLite online store file."""
-    return lake.root / "online" / "features.sqlite"
+    return lake.online_features_db
 
 
 def latest_snapshot(lake: Lake) -> Path:
     """The newest snapshot file, or a LakeError telling how to build one."""
-    found = sorted((lake.root / "snapshots").glob("date=*/snapshot.parquet"))
+    found = sorted(lake.snapshots.glob("date=*/snapshot.parquet"))
     if not found:
         raise LakeError(
-            f"no snapshot under {lake.root / 'snapshots'}",
+            f"no snapshot under {lake.snapshots}",
             hint=f"run `cdna features materialize --lake {lake.root}`",
         )
     return found[-1]
@@ -95,17 +96,12 @@ def latest_event_day(fs: FeatureSet, lake: Lake) -> date:
     try:
         parts = []
         for f in files:
-            p = str(f).replace("'", "''")
-            reader = (
-                f"read_csv('{p}', header=true)"
-                if f.suffix.lower() == ".csv"
-                else f"read_parquet('{p}', hive_partitioning = false)"
-            )
+            reader = scan(f)
             parts.append(
                 f"SELECT max(CAST(ts AS TIMESTAMPTZ)) AS m FROM {reader} WHERE CAST(ts AS TIMESTAMPTZ) <= now()"
             )
         row = con.execute(
-            f"SELECT CAST(timezone('{fs.timezone}', max(m)) AS DATE) FROM ({' UNION ALL '.join(parts)})"
+            f"SELECT CAST(timezone({sql_literal(fs.timezone)}, max(m)) AS DATE) FROM ({' UNION ALL '.join(parts)})"
         ).fetchall()[0]
     except duckdb.Error as exc:
         raise InputError(f"{lake.root}: cannot read the transactions' ts column ({exc})") from exc
@@ -139,17 +135,14 @@ def _split_views(fs: FeatureSet, lake: Lake, snap: Path, as_of: date) -> dict[st
     con = duckdb.connect()
     out: dict[str, Path] = {}
     try:
-        src = str(snap).replace("'", "''")
         groups = {v.name: v.columns for v in fs.views}
         groups["derived"] = [d.name for d in derived_features(fs.catalog)]
         for name, cols in groups.items():
-            path = lake.root / "features" / name / f"date={as_of}" / "part.parquet"
+            path = lake.feature_view_file(name, as_of)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(".part.parquet.tmp")
             sel = ", ".join(["customer_id", *cols])
-            con.execute(
-                f"COPY (SELECT {sel} FROM read_parquet('{src}', hive_partitioning = false)) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)"
-            )
+            con.execute(copy_to(f"SELECT {sel} FROM {scan(snap)}", tmp, "FORMAT parquet, COMPRESSION zstd"))
             tmp.replace(path)
             out[name] = path
     finally:
@@ -162,9 +155,7 @@ def materialize(fs: FeatureSet, lake: Lake, as_of: date, with_segments: bool = T
     snap = snapshot(fs, lake.root, as_of, snapshot_path(lake, as_of))
     result = MaterializeResult(snap)
     result.view_files = _split_views(fs, lake, snap.path, as_of)
-    online_src = (
-        f"read_parquet('{str(snap.path).replace(chr(39), chr(39) * 2)}', hive_partitioning = false) AS snap"
-    )
+    online_src = f"{scan(snap.path)} AS snap"
     if with_segments:
         try:
             _, seg = segment_snapshot(fs, snap.path)
@@ -180,11 +171,10 @@ def materialize(fs: FeatureSet, lake: Lake, as_of: date, with_segments: bool = T
                     "segment_name": pa.array([seg.names_[int(s)] for s in seg.labels_], pa.string()),
                 }
             )
-            seg_path = lake.root / "features" / "segments" / f"date={as_of}" / "part.parquet"
+            seg_path = lake.feature_view_file("segments", as_of)
             atomic_write_parquet(seg_table, seg_path)
             result.view_files["segments"] = seg_path
-            sp = str(seg_path).replace("'", "''")
-            online_src = f"{online_src} LEFT JOIN read_parquet('{sp}', hive_partitioning = false) AS seg USING (customer_id)"
+            online_src = f"{online_src} LEFT JOIN {scan(seg_path)} AS seg USING (customer_id)"
     meta = {"as_of": str(as_of), "views": snap.lineage.get("views", {}), "snapshot": str(snap.path)}
     result.online_path = online_path(lake)
     result.online_rows = write_sqlite_store(online_src, result.online_path, meta)
@@ -200,32 +190,32 @@ def query(lake: Lake, sql: str, limit: int | None = None) -> pa.Table:
     con.execute("SET TimeZone = 'UTC'")
     try:
         registered = []
-        feats = lake.root / "features"
+        feats = lake.features
         for folder in sorted(feats.iterdir()) if feats.is_dir() else []:
             if folder.is_dir() and _IDENT.match(folder.name) and any(folder.glob("date=*/*.parquet")):
                 con.execute(
-                    f"CREATE VIEW {folder.name} AS SELECT * FROM read_parquet('{folder}/date=*/*.parquet', "
-                    f"hive_partitioning = true, union_by_name = true)"
+                    f"CREATE VIEW {folder.name} AS SELECT * FROM "
+                    f"{scan(folder / 'date=*' / '*.parquet', hive=True, union_by_name=True)}"
                 )
                 registered.append(folder.name)
-        snaps = lake.root / "snapshots"
+        snaps = lake.snapshots
         if any(snaps.glob("date=*/*.parquet")):
             con.execute(
-                f"CREATE VIEW snapshots AS SELECT * FROM read_parquet('{snaps}/date=*/*.parquet', "
-                f"hive_partitioning = true, union_by_name = true)"
+                f"CREATE VIEW snapshots AS SELECT * FROM "
+                f"{scan(snaps / 'date=*' / '*.parquet', hive=True, union_by_name=True)}"
             )
             registered.append("snapshots")
         for table in ("customers", "holdings", "transactions", "web_events", "calls", "products"):
             folder = lake.raw(table)
             if any(folder.glob("*.parquet")):
                 con.execute(
-                    f"CREATE VIEW raw_{table} AS SELECT * FROM read_parquet('{folder}/*.parquet', union_by_name = true)"
+                    f"CREATE VIEW raw_{table} AS SELECT * FROM {scan(folder / '*.parquet', union_by_name=True)}"
                 )
                 registered.append(f"raw_{table}")
-        if any((lake.root / "signals").glob("date=*/*.parquet")):
+        if any(lake.signals.glob("date=*/*.parquet")):
             con.execute(
-                f"CREATE VIEW signals AS SELECT * FROM read_parquet('{lake.root}/signals/date=*/*.parquet', "
-                f"hive_partitioning = true, union_by_name = true)"
+                f"CREATE VIEW signals AS SELECT * FROM "
+                f"{scan(lake.signals / 'date=*' / '*.parquet', hive=True, union_by_name=True)}"
             )
             registered.append("signals")
         try:
@@ -286,5 +276,5 @@ def point_in_time_join(
             f"ON e.customer_id = f.customer_id AND e.event_timestamp >= f.event_timestamp"
         )
     if out is not None:
-        con.execute(f"COPY ({sql}) TO '{out}' (FORMAT parquet)")
+        con.execute(copy_to(sql, out))
     return sql

@@ -11,7 +11,7 @@ import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cdna.contracts.schemas import SIGNALS, TRANSACTIONS, TRANSCRIPTS, conform, read_table
-from cdna.core.config import NlpConfig
+from cdna.core.config import NlpConfig, load_decoder_terms
 from cdna.core.errors import LakeError
 from cdna.core.lake import Lake, RunRecord, atomic_write_parquet, partition_lock
 from cdna.nlp.intents import load_seed, make_intent_model, seed_version
 from cdna.nlp.interests import InterestClassifier
-from cdna.nlp.mine import KST, MineOptions, Models, empty_signals, mine_calls, mine_memos
+from cdna.nlp.mine import MineOptions, Models, empty_signals, mine_calls, mine_memos
 
 __all__ = ["MineSummary", "fit_models", "read_signals", "run_mine"]
 
@@ -79,11 +79,6 @@ def _transcript_days(lake: Lake) -> dict[str, list[Path]]:
 def _read_transcripts(files: list[Path]) -> pa.Table:
     tables = [read_table(f, TRANSCRIPTS) for f in files]
     return pa.concat_tables(tables) if tables else TRANSCRIPTS.schema.empty_table()
-
-
-def _kst_bounds(day: str) -> tuple[datetime, datetime]:
-    start = datetime.combine(date.fromisoformat(day), time(0), KST)
-    return start, start + timedelta(days=1)
 
 
 def _transactions_by_day(lake: Lake, days: set[str] | None) -> tuple[dict[str, pa.Table], list[Path]]:
@@ -149,6 +144,8 @@ def run_mine(
         max_intents=cfg.max_intents,
         complaint_threshold=cfg.complaint_threshold,
         min_interest_score=cfg.min_interest_score,
+        min_avg_logprob=cfg.min_avg_logprob,
+        echo_terms=tuple(load_decoder_terms()),
     )
     run = RunRecord("mine", inputs=[str(lake.transcripts), str(lake.raw("transactions"))])
     run.extra = {
@@ -163,10 +160,10 @@ def run_mine(
         memos = memo_days.get(d)
         key = _fingerprint(
             files,
-            f"{models.intent_version}|{models.interest_version}",
+            f"{models.intent_version}|{models.interest_version}|floor={cfg.min_avg_logprob}",
             f"{txn_key}|{memos.num_rows if memos is not None else 0}",
         )
-        out_dir = lake.partition("signals", d)
+        out_dir = lake.signals_day(d)
         target = out_dir / SIGNALS_FILE
         if not force and target.exists():
             try:

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from cdna.contracts.schemas import CUSTOMERS, FEATURE_SNAPSHOT, HOLDINGS, conform, read_table
 from cdna.core.config import IntentTaxonomy, ProductCatalog, RecommendConfig
+from cdna.core.duck import scan
 from cdna.core.errors import LakeError, SchemaError
 from cdna.core.lake import Lake, atomic_write_parquet
 from cdna.recommend.labels import attach_labels, candidates, check_products
@@ -36,7 +37,6 @@ __all__ = [
     "point_in_time_features",
 ]
 
-KEYS = ("customer_id", "as_of", "product_id")
 CAND_SIGNAL = ("cand_intent_30d", "cand_intent_90d", "cand_intent_decay", "cand_intent_days_since")
 CAND_MEMO = ("cand_memo_share",)
 CAND_STRUCTURED = ("cand_web_decay", "cand_family_held")
@@ -93,7 +93,7 @@ def data_window(lake: Lake, timezone: str) -> tuple[date, date]:
     try:
         row = con.execute(
             f"SELECT CAST(timezone('{timezone}', min(ts)) AS DATE), CAST(timezone('{timezone}', max(ts)) AS DATE) "
-            f"FROM read_parquet('{folder}/*.parquet', hive_partitioning = false)"
+            f"FROM {scan(folder / '*.parquet')}"
         ).fetchone()
     finally:
         con.close()

@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cdna.core.config import Config, load_intents, load_memo_categories, load_products
+from cdna.core.config import Config
 from cdna.core.errors import CdnaError, UnknownCustomerError
 from cdna.core.lake import Lake, RunRecord
 from cdna.recommend.dataset import data_window, load_customers, load_holdings, point_in_time_features
@@ -33,6 +33,9 @@ from cdna.recommend.reasons import ReasonContext
 from cdna.recommend.registry import CHALLENGER, Registry
 from cdna.recommend.report import write_report
 from cdna.recommend.retrain import Decision, Trigger, drift, gate, live_hit_rate, triggers
+
+if TYPE_CHECKING:
+    from cdna.features.snapshot import FeatureSet
 from cdna.recommend.scoring import (
     batch_recommend,
     load_evidence,
@@ -89,13 +92,11 @@ class RetrainResult:
     champion_version: int | None = None
 
 
-def feature_set(config: Config) -> Any:
+def feature_set(config: Config) -> FeatureSet:
     """The feature store's FeatureSet for this configuration."""
     from cdna.features.snapshot import FeatureSet
 
-    return FeatureSet(
-        config.features, load_products(), load_intents(), load_memo_categories(), config.timezone
-    )
+    return FeatureSet.from_config(config)
 
 
 def registry(lake: Lake, config: Config) -> Registry:
@@ -118,7 +119,7 @@ def reason_context(config: Config, fs: Any) -> ReasonContext:
 
 
 def _workdir(lake: Lake) -> Path:
-    return lake.root / ".tmp" / "recommend"
+    return lake.tmp_dir("recommend")
 
 
 def _fit_and_evaluate(
@@ -199,7 +200,7 @@ def train_run(lake: Lake, config: Config, shuffle_labels: bool = False, log: boo
     run = RunRecord("train", inputs=[str(lake.raw("holdings")), str(lake.raw("customers"))])
     data, bundle, ev, structured, notes = _fit_and_evaluate(lake, config, fs, shuffle_labels)
     k = config.recommend.k
-    report = lake.root / "reports" / "recommend" / f"train-{run.run_id}.html"
+    report = lake.report_file("recommend", f"train-{run.run_id}.html")
     write_report(
         report,
         "Customer DNA — recommender training",
@@ -235,7 +236,7 @@ def evaluate_run(lake: Lake, config: Config) -> tuple[Evaluation, Path, list[str
         notes.append("no champion model yet: evaluating freshly trained models only")
     data, bundle, ev, _, more = _fit_and_evaluate(lake, config, fs, champion=champion)
     k = config.recommend.k
-    report = lake.root / "reports" / "recommend" / "evaluate.html"
+    report = lake.report_file("recommend", "evaluate.html")
     notes = _summary_notes(data, ev, k) + notes + more
     write_report(report, "Customer DNA — recommender evaluation", ev, k, bundle.model.importance(), notes)
     return ev, report, notes
@@ -313,7 +314,7 @@ def retrain_run(
         cfg,
     )
     reasons = notes + decision.reasons
-    report = lake.root / "reports" / "recommend" / f"retrain-{run.run_id}.html"
+    report = lake.report_file("recommend", f"retrain-{run.run_id}.html")
     write_report(
         report,
         "Customer DNA — retrain and evaluate",

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from cdna.contracts.schemas import RECOMMENDATIONS, SIGNALS, WEB_EVENTS, conform, read_table
 from cdna.core.config import IntentTaxonomy, ProductCatalog, RecommendConfig
+from cdna.core.duck import scan
 from cdna.core.lake import Lake, atomic_write_parquet
 from cdna.recommend.dataset import aligned_features, build_candidates
 from cdna.recommend.labels import candidates
@@ -111,7 +112,7 @@ def _memo_categories(lake: Lake, cutoff: pd.Timestamp, days: int = 90) -> pd.Dat
     try:
         df = con.execute(
             f"SELECT customer_id, ts, txn_id, lower(coalesce(memo, '') || ' ' || coalesce(merchant, '')) AS text "
-            f"FROM read_parquet('{folder}/*.parquet', hive_partitioning = false) "
+            f"FROM {scan(folder / '*.parquet')} "
             "WHERE direction = 'out' AND ts < ? AND ts >= ?",
             [cutoff.to_pydatetime(), lo.to_pydatetime()],
         ).df()
@@ -119,9 +120,8 @@ def _memo_categories(lake: Lake, cutoff: pd.Timestamp, days: int = 90) -> pd.Dat
         con.close()
     if df.empty:
         return empty
-    lex = [(c.id, [k.lower() for k in c.keywords]) for c in load_memo_categories().categories]
-    texts = df["text"].unique()
-    cat = {t: next((cid for cid, kws in lex if any(k in t for k in kws)), None) for t in texts}
+    memo = load_memo_categories()
+    cat = {t: memo.category_of(t) for t in df["text"].unique()}
     df["category"] = df["text"].map(cat)
     return df.dropna(subset=["category"])[["customer_id", "ts", "txn_id", "category"]]
 
@@ -208,9 +208,7 @@ def batch_recommend(
 
 def write_recommendations(lake: Lake, table: pa.Table, as_of: date, out: Path | None = None) -> list[Path]:
     """Write LAKE/recommendations/date=D/recommendations.parquet (and `out` when given), atomically."""
-    paths = [
-        atomic_write_parquet(table, lake.partition("recommendations", as_of) / "recommendations.parquet")
-    ]
+    paths = [atomic_write_parquet(table, lake.recommendations_day(as_of) / "recommendations.parquet")]
     if out is not None:
         paths.append(atomic_write_parquet(table, out))
     return paths
@@ -223,7 +221,7 @@ def write_online(lake: Lake, table: pa.Table, meta: dict[str, Any]) -> tuple[Pat
     from cdna.features.online import write_sqlite_store
 
     path = lake.online / "recommendations.sqlite"
-    tmp = lake.root / ".tmp" / "recommend" / "online-recs.parquet"
+    tmp = lake.tmp_dir("recommend") / "online-recs.parquet"
     con = duckdb.connect()
     try:
         con.register("recs", table)
@@ -235,6 +233,6 @@ def write_online(lake: Lake, table: pa.Table, meta: dict[str, Any]) -> tuple[Pat
     finally:
         con.close()
     atomic_write_parquet(grouped, tmp)
-    n = write_sqlite_store(f"read_parquet('{tmp}')", path, meta)
+    n = write_sqlite_store(scan(tmp), path, meta)
     tmp.unlink(missing_ok=True)
     return path, n

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
-from urllib.parse import unquote
+
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
+from cdna.core.lake import Lake
+from cdna.core.secrets import KeyMissingError, SecretKey, create_key_file, load_key
 from cdna.serve.audit import AuditEntry, AuditLog, audit_path
+from cdna.serve.audit_writer import AuditBacklogFullError, AuditWriter
 from cdna.serve.deps import AppContext
+from cdna.serve.events import EventsHolder
+from cdna.serve.docs import install_docs
 from cdna.serve.keys import KeyStore, keys_path
 from cdna.serve.metrics import Metrics, route_label
-from cdna.serve.problems import install_handlers
+from cdna.serve.problems import install_handlers, problem_response
 from cdna.serve.ratelimit import RateLimiter
-from cdna.serve.routers import customers, health, keys, models, runs
+from cdna.serve.routers import customers, events, health, insight, keys, models, runs
 from cdna.serve.runs import RetrainRuns
 from cdna.serve.settings import ServeSettings
 from cdna.serve.state import ServingHolder
@@ -48,13 +55,74 @@ DESCRIPTION = """Staff API of Customer DNA: what to offer a customer, and why.
 class ObserveMiddleware:
     """Pure ASGI middleware: audit customer lookups before the answer leaves, and count every request.
 
-    The audit row is written when the response status is known but before it is sent, so no lookup is
-    answered without its row (issue #7: regulators ask who looked at whom).
+    The audit row is queued when the response status is known and the answer is held until the writer
+    thread has committed it, so no lookup is answered without its row (issue #7: regulators ask who looked
+    at whom). Waiting is an `await`, never a blocking call: while the audit database is locked by another
+    process, other requests (`/healthz` above all) are served as usual (issue #15). A row not written within
+    `audit_timeout_s` withholds the answer: the caller gets a 503 naming the audit store (fail closed).
     """
 
     def __init__(self, app: ASGIApp, ctx: AppContext) -> None:
         self.app = app
         self.ctx = ctx
+
+    async def _record(self, scope: Scope, path: str, status: int) -> bool:
+        """Queue the lookup's row and wait for it; False when it was not written in time (withhold)."""
+        rec = scope.get("state", {}).get("principal")
+        if rec is None:  # 401s: nobody identified looked at anyone
+            return True
+        # The server already percent-decoded the path once; the router's parameter is that same value.
+        # (Decoding again recorded "C%2541" as "C%41"'s customer: issue #14.)
+        customer = scope.get("path_params", {}).get("customer_id")
+        if customer is None:
+            parts = path.split("/")
+            customer = parts[3] if len(parts) > 3 else ""
+        purpose = None
+        for name, value in scope.get("headers", ()):
+            if name == b"x-purpose":
+                purpose = value.decode("utf-8", "replace")
+                break
+        entry = AuditEntry(rec.name, rec.role, customer, route_label(path), scope["method"], purpose, status)
+        writer = self.ctx.writer
+        assert writer is not None
+        try:
+            fut = writer.submit(entry).future
+        except AuditBacklogFullError:
+            return False
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(fut), self.ctx.settings.audit_timeout_s)
+        except TimeoutError:
+            if fut.cancelled():
+                return False  # never claimed: the writer records it as withheld
+            try:  # claimed by the writer: its commit is under way and does not wait on other writers
+                await asyncio.wait_for(asyncio.wrap_future(fut), 1.0)
+            except Exception:
+                return False
+        except Exception:
+            return False
+        self.ctx.metrics.audit_rows.inc()
+        return True
+
+    async def _withhold(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        after = max(1, int(self.ctx.settings.audit_timeout_s))
+        response = problem_response(
+            None,
+            503,
+            f"the audit store (audit/audit.db) did not record this lookup within "
+            f"{self.ctx.settings.audit_timeout_s:g} s, so the answer is withheld; retry shortly",
+            "감사 기록 저장소(audit/audit.db)에 조회 기록을 남기지 못해 응답을 보류했습니다. 잠시 후 다시 시도하세요",
+            title="Audit store unavailable",
+            title_ko="감사 기록 저장소를 사용할 수 없습니다",
+            headers={"Retry-After": str(after)},
+            slug="audit-unavailable",
+            instance=route_label(scope["path"]),
+        )
+        await response(scope, receive, send)
 
     async def __call__(
         self,
@@ -67,47 +135,60 @@ class ObserveMiddleware:
             return
         t0 = time.perf_counter()
         path: str = scope["path"]
-        audited = path.startswith("/v1/customers/") and self.ctx.audit is not None
-        status_box = [500]
-        written = [False]
+        if not (path.startswith("/v1/customers/") and self.ctx.writer is not None):
+            status_box = [500]
 
-        def _audit(status: int) -> None:
-            if not audited or written[0]:
-                return
-            rec = scope.get("state", {}).get("principal")
-            if rec is None:  # 401s: nobody identified looked at anyone
-                return
-            written[0] = True
-            parts = path.split("/")
-            customer = unquote(parts[3]) if len(parts) > 3 else ""
-            purpose = None
-            for name, value in scope.get("headers", ()):
-                if name == b"x-purpose":
-                    purpose = value.decode("utf-8", "replace")
-                    break
-            assert self.ctx.audit is not None
-            self.ctx.audit.append(
-                AuditEntry(rec.name, rec.role, customer, route_label(path), scope["method"], purpose, status)
-            )
-            self.ctx.metrics.audit_rows.inc()
+            async def _plain(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status_box[0] = int(message["status"])
+                await send(message)
+
+            try:
+                await self.app(scope, receive, _plain)
+            finally:
+                self.ctx.metrics.observe(path, scope["method"], status_box[0], time.perf_counter() - t0)
+            return
+        state = {"status": 500, "started": False, "withheld": False}
 
         async def _send(message: Message) -> None:
+            if state["withheld"]:
+                return  # the app's body of an answer we withheld
             if message["type"] == "http.response.start":
-                status_box[0] = int(message["status"])
-                _audit(status_box[0])
+                state["started"] = True
+                state["status"] = int(message["status"])
+                if not await self._record(scope, path, int(message["status"])):
+                    state["withheld"], state["status"] = True, 503
+                    await self._withhold(scope, receive, send)
+                    return
             await send(message)
 
         try:
             await self.app(scope, receive, _send)
         except Exception:
-            _audit(500)
-            self.ctx.metrics.observe(path, scope["method"], 500, time.perf_counter() - t0)
+            if not state["started"]:
+                await self._record(scope, path, 500)
             raise
-        self.ctx.metrics.observe(path, scope["method"], status_box[0], time.perf_counter() - t0)
+        finally:
+            self.ctx.metrics.observe(path, scope["method"], int(state["status"]), time.perf_counter() - t0)
 
 
 def _console_file(name: str) -> bytes:
     return resources.files("cdna.serve.console").joinpath(name).read_bytes()
+
+
+def _audit_key(settings: ServeSettings) -> SecretKey:
+    """The checkpoint key: env var, else the key file — created (0600) on first start when it is absent."""
+    try:
+        return load_key("audit", settings.audit_key_file, settings.audit_key_env, settings.lake)
+    except KeyMissingError:
+        path = settings.audit_key_file
+        if path is None or Path(path).expanduser().exists():
+            raise
+        key = create_key_file(Path(path), settings.lake)
+        _log.warning(
+            "created a new audit key at %s (key id %s): keep a copy outside the lake", path, key.key_id
+        )
+        return key
 
 
 def _build_context(settings: ServeSettings) -> AppContext:
@@ -115,19 +196,28 @@ def _build_context(settings: ServeSettings) -> AppContext:
 
     lake = settings.lake
     catalog = load_products()
+    audit = None
+    if settings.audit:
+        # A short busy timeout: the writer thread retries on its own, so a lock never parks it for long.
+        audit = AuditLog(
+            audit_path(lake), _audit_key(settings), settings.audit_checkpoint_every, busy_timeout_ms=250
+        )
+        audit.sign_if_unsigned()
     return AppContext(
         settings=settings,
         keys=KeyStore(keys_path(lake)),
-        audit=AuditLog(audit_path(lake)) if settings.audit else None,
+        audit=audit,
+        writer=AuditWriter(audit, settings.audit_queue) if audit is not None else None,
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
         holder=ServingHolder(lake, settings.reload_interval_s),
         runs=RetrainRuns(
-            lake / "serve" / "runs", settings.retrain_argv(), rescore_argv=settings.rescore_argv()
+            Lake(lake).serve_runs, settings.retrain_argv(), rescore_argv=settings.rescore_argv()
         ),
         products={p.id: {"name": p.name, "family": p.family} for p in catalog.products},
         intents={i.id: i.name for i in load_intents().intents},
         interests={c.id: c.name for c in load_memo_categories().categories},
         metrics=Metrics(),
+        events=EventsHolder(Lake(Path(lake))),
     )
 
 
@@ -138,7 +228,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         _log.warning("the access log is OFF (serve.audit: false): customer lookups are not recorded")
     if ctx.audit is not None:
         ctx.audit.defer_checkpoints()
-        ctx.holder.background.append(ctx.audit.checkpoint)
+        ctx.holder.background.append(ctx.audit.fold_wal)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -148,31 +238,45 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 "nothing to serve yet (%s); /readyz reports 503 until a load succeeds", ctx.holder.last_error
             )
         ctx.holder.start()
+        if ctx.writer is not None:
+            ctx.writer.start()
+        # the event path loads the lake's rows and the champion: off the start-up path (503 until ready)
+        events_build = asyncio.get_running_loop().run_in_executor(None, ctx.events.build)
         try:
             yield
         finally:
             await ctx.holder.stop()
+            await events_build
+            if ctx.writer is not None:
+                # Rows still queued are written, then the tail is signed (a "shutdown" checkpoint).
+                await asyncio.to_thread(ctx.writer.close, settings.audit_timeout_s + 5.0)
 
     app = FastAPI(
         title="Customer DNA staff API",
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served offline by install_docs (no CDN on a bank network)
+        redoc_url=None,
         openapi_tags=[
             {"name": "customers", "description": "고객별 추천과 DNA 프로필 (audited)"},
             {"name": "models", "description": "model registry"},
             {"name": "runs", "description": "retraining (role ml)"},
             {"name": "keys", "description": "API keys (role admin)"},
             {"name": "health", "description": "liveness, readiness, metrics"},
+            {"name": "market", "description": "시장 동향: 주별 상담 의도·민원·관심사"},
         ],
     )
     app.state.ctx = ctx
     install_handlers(app)
+    install_docs(app)
     app.include_router(customers.build_router(settings.max_k))
+    app.include_router(insight.router)
     app.include_router(models.router)
     app.include_router(runs.router)
     app.include_router(keys.router)
     app.include_router(health.router)
+    app.include_router(events.router)
     if settings.console:
 
         @app.get("/console", include_in_schema=False)
@@ -182,6 +286,22 @@ def create_app(settings: ServeSettings) -> FastAPI:
         @app.get("/console/console.js", include_in_schema=False)
         async def console_js() -> Response:
             return Response(_console_file("console.js"), media_type="text/javascript; charset=utf-8")
+
+        @app.get("/console/market", include_in_schema=False)
+        async def console_market() -> HTMLResponse:
+            return HTMLResponse(_console_file("market.html"), headers={"Cache-Control": "no-store"})
+
+        @app.get("/console/market.js", include_in_schema=False)
+        async def console_market_js() -> Response:
+            return Response(_console_file("market.js"), media_type="text/javascript; charset=utf-8")
+
+        @app.get("/console/leads", include_in_schema=False)
+        async def console_leads() -> HTMLResponse:
+            return HTMLResponse(_console_file("leads.html"), headers={"Cache-Control": "no-store"})
+
+        @app.get("/console/leads.js", include_in_schema=False)
+        async def console_leads_js() -> Response:
+            return Response(_console_file("leads.js"), media_type="text/javascript; charset=utf-8")
 
         @app.get("/", include_in_schema=False)
         async def root() -> Response:

@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cdna.core.errors import CdnaError, ConfigError
+from cdna.core.lake import Lake
 from cdna.serve.sqlite import open_private_db
 
 __all__ = ["ROLES", "KeyError_", "KeyRecord", "KeyStore", "hash_key", "keys_path", "role_allows"]
 
-ROLES = ("staff", "ml", "admin")
+ROLES = ("staff", "ml", "admin", "system")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _PREFIX = "cdna_"
 
@@ -37,7 +38,7 @@ class KeyRecord:
 
     Attributes:
         name: who or what holds the key (unique among active keys).
-        role: staff, ml or admin.
+        role: staff, ml, admin or system (event producers).
         created_at: UTC ISO time of issue.
         revoked_at: UTC ISO time of revocation, or None while active.
         prefix: the first characters of the key, to tell keys apart in listings.
@@ -52,7 +53,7 @@ class KeyRecord:
 
 def keys_path(lake_root: Path) -> Path:
     """Where the key database of a lake lives."""
-    return Path(lake_root) / "serve" / "keys.db"
+    return Lake(Path(lake_root)).keys_db
 
 
 def hash_key(key: str) -> str:
@@ -61,7 +62,13 @@ def hash_key(key: str) -> str:
 
 
 def role_allows(have: str, need: str) -> bool:
-    """Whether role `have` may do what needs role `need` (staff < ml < admin)."""
+    """Whether role `have` may do what needs role `need` (staff < ml < admin; `system` apart).
+
+    `system` is the key of a machine that sends events (call center, web logs, core banking): it may post
+    events and nothing else, and reads no customer (issue #16); admin may do both.
+    """
+    if need == "system" or have == "system":
+        return have == need or (need == "system" and have == "admin")
     return ROLES.index(have) >= ROLES.index(need)
 
 

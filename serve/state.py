@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from cdna.core.errors import UnknownCustomerError
-from cdna.serve.registry import RegistryView, read_registry
+from cdna.core.lake import Lake
+from cdna.recommend.registry import RegistryView, read_registry
 
 __all__ = [
     "Fingerprint",
@@ -90,12 +91,12 @@ def mask_text(text: str | None) -> str | None:
 
 
 def _online_file(lake: Path) -> Path:
-    return lake / "online" / "features.sqlite"
+    return Lake(lake).online_features_db
 
 
 def _online_recs_file(lake: Path) -> Path:
     """Where `cdna recommend` materialises each customer's top-k (recommend.scoring.write_online)."""
-    return lake / "online" / "recommendations.sqlite"
+    return Lake(lake).online_recommendations_db
 
 
 def _latest_partition(folder: Path) -> Path | None:
@@ -111,15 +112,22 @@ def _stat_key(path: Path) -> tuple[str, int, int] | None:
     return (path.name, st.st_ino, st.st_mtime_ns)
 
 
+def _inode_key(path: Path) -> tuple[str, int] | None:
+    key = _stat_key(path)
+    return None if key is None else (key[0], key[1])
+
+
 def fingerprint(lake: Path, registry: RegistryView) -> Fingerprint:
     """Cheap summary of everything a load reads; a different value means a reload is due."""
-    recs = _latest_partition(lake / "recommendations")
+    recs = _latest_partition(Lake(lake).recommendations)
     rec_files = tuple(_stat_key(p) for p in sorted(recs.glob("*.parquet"))) if recs else ()
-    sig_files = tuple(_stat_key(p) for p in sorted((lake / "signals").glob("date=*/*.parquet")))
+    sig_files = tuple(_stat_key(p) for p in sorted(Lake(lake).signals.glob("date=*/*.parquet")))
     return (
         registry.champion_key,
-        _stat_key(_online_file(lake)),
-        _stat_key(_online_recs_file(lake)),
+        # inode only: events update rows in place (issue #16), which the open stores see without a reload;
+        # a new materialisation is a new file (atomic rename) and so a new inode
+        _inode_key(_online_file(lake)),
+        _inode_key(_online_recs_file(lake)),
         str(recs),
         rec_files,
         hash(sig_files),
@@ -172,10 +180,6 @@ class Serving:
         except UnknownCustomerError:
             return None
 
-    def knows(self, customer_id: str) -> bool:
-        """Whether the customer exists in the batch scores or the online store."""
-        return self.recommendations(customer_id) is not None or self.features(customer_id) is not None
-
     @property
     def model_version(self) -> str | None:
         """The version that wrote the scores being served, else the registered champion's."""
@@ -217,7 +221,7 @@ def _load_recs(
 ) -> tuple[dict[str, list[dict[str, Any]]], str | None, str | None]:
     from cdna.contracts.schemas import RECOMMENDATIONS, read_table
 
-    part = _latest_partition(lake / "recommendations")
+    part = _latest_partition(Lake(lake).recommendations)
     if part is None:
         return {}, None, None
     table = read_table(part, RECOMMENDATIONS)
@@ -252,7 +256,7 @@ def _load_recs(
 
 
 def _load_signals(lake: Path, per_kind: int = 5) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    files = sorted((lake / "signals").glob("date=*/*.parquet"))
+    files = sorted(Lake(lake).signals.glob("date=*/*.parquet"))
     if not files:
         return {}
     import duckdb
@@ -396,7 +400,8 @@ class ServingHolder:
 
     def _registry(self) -> RegistryView:
         # Opening MLflow costs far more than a stat, so the registry is re-read only when its files change.
-        key = tuple(_stat_key(self.lake / name) for name in ("mlflow.db", "mlflow.db-wal"))
+        db = Lake(self.lake).mlflow_db
+        key = tuple(_stat_key(p) for p in (db, db.with_suffix(db.suffix + "-wal")))
         if self._registry_cache is None or key != self._registry_cache[0]:
             self._registry_cache = (key, read_registry(self.lake))
         return self._registry_cache[1]

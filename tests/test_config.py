@@ -96,3 +96,32 @@ def test_bad_taxonomy_names_file_and_key(tmp_path: Path) -> None:
     assert (
         str(bad) in str(err.value) and "products.0.family" in str(err.value) and "deposit" in str(err.value)
     )
+
+
+def test_memo_category_first_in_taxonomy_order_wins_everywhere() -> None:
+    """Issue 12: one copy of the memo lexicon rule, used by spend shares (features) and reasons (recommend)."""
+    import inspect
+
+    from cdna.core.config import load_memo_categories
+    from cdna.features import sources
+    from cdna.recommend import scoring
+
+    memo = load_memo_categories()
+    first, second = memo.categories[0], memo.categories[1]
+    text = f"{second.keywords[0]} {first.keywords[0]}"  # both match: the earlier category must win
+    assert memo.category_of(text) == first.id
+    assert memo.category_of(text.upper()) == first.id
+    assert memo.category_of("전혀 관계없는 적요") is None
+    for mod in (sources, scoring):
+        assert "category_of" in inspect.getsource(mod)
+
+
+def test_a_misspelt_section_key_lists_that_sections_keys() -> None:
+    from cdna.core.config import load_config
+    from cdna.core.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        load_config(environ={"CDNA_ASR__BEAMSIZE": "3"})
+    assert "asr.beamsize" in str(err.value)
+    assert err.value.hint is not None and "allowed keys in `asr`" in err.value.hint
+    assert "beam_size" in err.value.hint and "retention" not in err.value.hint

@@ -13,6 +13,7 @@ from cdna.cli.app import main
 from cdna.core.config import load_config, load_intents, load_products
 from cdna.core.lake import Lake
 from cdna.ingest.world.generator import WorldOptions, write_world
+from tests.layout.contracts import assert_lake_conforms
 
 pytestmark = pytest.mark.slow
 
@@ -68,6 +69,11 @@ def test_night_runs_every_stage_then_a_rerun_does_nothing(night_lake: Lake) -> N
     assert rec["summary"]["recordings"]["done"] >= 1 and rec["summary"]["recommendations"]["customers"] == 300
     assert (night_lake.runs / f"nightly-{day}.html").read_text(encoding="utf-8").count("<table>") > 3
     assert list(night_lake.partition("recommendations", day).glob("*.parquet"))
+    # Issue 12: every table each stage wrote validates against its one contract.
+    checked = assert_lake_conforms(night_lake)
+    assert all(checked[t] > 0 for t in ("transcripts", "signals", "feature_snapshot", "recommendations")), (
+        checked
+    )
     stamp = (night_lake.runs / f"nightly-{day}.json").stat().st_mtime
     assert main(["--quiet", "nightly", "--lake", str(night_lake.root), "--date", day]) == 0
     assert (night_lake.runs / f"nightly-{day}.json").stat().st_mtime == stamp  # nothing was redone

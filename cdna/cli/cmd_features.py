@@ -13,11 +13,10 @@ from cdna.cli.state import parse_day, state
 from cdna.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from cdna.cli.demo import DemoContext
     from cdna.core.config import Config
     from cdna.features.snapshot import FeatureSet
 
-__all__ = ["demo_step", "features_app", "register", "show_table"]
+__all__ = ["features_app", "register", "show_table"]
 
 features_app = typer.Typer(
     help="Point-in-time customer DNA: snapshots, training sets, segments, offline and online stores.",
@@ -29,12 +28,9 @@ LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder (defau
 
 
 def _feature_set(config: Config) -> FeatureSet:
-    from cdna.core.config import load_intents, load_memo_categories, load_products
     from cdna.features.snapshot import FeatureSet
 
-    return FeatureSet(
-        config.features, load_products(), load_intents(), load_memo_categories(), config.timezone
-    )
+    return FeatureSet.from_config(config)
 
 
 def _skips(o: Any, lineage: dict[str, Any]) -> None:
@@ -372,42 +368,6 @@ def show_cmd(
             raise UnknownCustomerError(f"customer {customer_id!r} is not in {snap}", hint="check the id")
         vector = {k: (str(v) if isinstance(v, date) else v) for k, v in rows[0].items()}
     o.result({"customer_id": customer_id, **vector}, show_table(fs, vector, customer_id, all_values))
-
-
-def demo_step(d: DemoContext) -> None:
-    """Demo: materialise the feature store on the demo bank and print one customer's DNA."""
-    import duckdb
-
-    from cdna.features.online import SqliteOnlineStore
-    from cdna.features.store import latest_event_day, materialize
-
-    fs = _feature_set(state(d.ctx).config)
-    day = latest_event_day(fs, d.lake)
-    res = materialize(fs, d.lake, day)
-    assert res.online_path is not None
-    # show a customer with a full DNA: many products and recent activity
-    cid = (
-        duckdb.connect()
-        .execute(
-            f"SELECT customer_id FROM read_parquet('{res.snapshot.path}', hive_partitioning = false) "
-            "ORDER BY product_count DESC, txn_count_90d DESC, customer_id LIMIT 1"
-        )
-        .fetchall()[0][0]
-    )
-    store = SqliteOnlineStore(res.online_path)
-    try:
-        vector = store.get(cid)
-    finally:
-        store.close()
-    d.out.say(show_table(fs, vector, cid))
-    seg = res.segmentation
-    d.notes.append(
-        (
-            "feature store",
-            f"{res.snapshot.rows:,} customers × {len(res.snapshot.columns)} features as of "
-            f"{day}; {seg.k_ if seg else 0} RFM segments; online store → {res.online_path}",
-        )
-    )
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from cdna.cli.state import parse_day, state
 from cdna.core.errors import CdnaError
+from cdna.core.lake import Lake
 
 __all__ = ["register"]
 
@@ -24,7 +25,7 @@ def _last_data_day(lake_root: Path, tz: str) -> date:
     """The Korea-time date of the newest call in the manifest (the night to process by default)."""
     import duckdb
 
-    calls = lake_root / "raw" / "calls"
+    calls = Lake(lake_root).raw("calls")
     if not any(calls.glob("*.parquet")):
         return datetime.now(ZoneInfo(tz)).date()
     con = duckdb.connect()

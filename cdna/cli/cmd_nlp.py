@@ -14,7 +14,7 @@ from rich.table import Table
 
 from cdna.cli.state import exit_for, parse_day, state
 
-__all__ = ["demo_step", "iter_lines", "register"]
+__all__ = ["iter_lines", "register"]
 
 _MAX_LINE = 1 << 20  # longer lines are cut (and reported) so one line cannot hold the stream hostage
 _BATCH = 64
@@ -43,29 +43,6 @@ def _input_waiting() -> bool:
 
 def _warn(line: int, problem: str) -> None:
     print(f"cdna: line {line}: {problem}", file=sys.stderr)
-
-
-def demo_step(d: Any) -> None:
-    """Demo: mine signals from the demo lake and show a few masked evidence snippets."""
-    from cdna.nlp.store import read_signals, run_mine
-
-    cfg = state(d.ctx).config.nlp
-    with d.out.progress("mining signals", None, "days") as advance:
-        summary = run_mine(d.lake, cfg, progress=lambda day: advance(1, info=day))
-    signals = read_signals(d.lake)
-    calls = signals.filter(signals.column("source").to_numpy(zero_copy_only=False) == "call").to_pylist()
-    masked = [r for r in calls if "[" in (r["evidence"] or "")] or calls
-    for r in masked[:5]:
-        d.out.say(f"  {r['source_id']} {r['kind']}={r['label']} ({r['score']:.2f}): [dim]{r['evidence']}[/]")
-    pii = ", ".join(f"{k} {v:,}" for k, v in summary.pii.most_common())
-    d.notes.append(
-        (
-            "signals",
-            f"{sum(summary.signals.values()):,} signals "
-            f"({', '.join(f'{k} {v:,}' for k, v in summary.signals.items())}); "
-            f"masked PII: {pii or 'none'} → {d.lake.signals}",
-        )
-    )
 
 
 def register(app: typer.Typer) -> None:

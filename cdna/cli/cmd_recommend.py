@@ -13,9 +13,9 @@ from cdna.cli.state import parse_day, state
 from cdna.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from cdna.cli.demo import DemoContext
+    pass
 
-__all__ = ["demo_step", "models_app", "register"]
+__all__ = ["models_app", "register"]
 
 LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder (default: CDNA_LAKE / config).")]
 
@@ -349,36 +349,3 @@ def register(app: typer.Typer) -> None:
         )
 
     app.add_typer(models_app, name="models", rich_help_panel="Stages")
-
-
-def demo_step(d: DemoContext) -> None:
-    """Demo: retrain (registers a champion), score every customer, print three customers' top-5 with reasons."""
-    import pyarrow.compute as pc
-
-    from cdna.recommend.runner import recommend_run, retrain_run
-
-    st = state(d.ctx)
-    res = retrain_run(d.lake, st.config)
-    assert res.decision is not None and res.train is not None
-    table = res.train.evaluation.table()
-    d.out.say(_metrics_table(table, f"recommender v{res.train.version}: holdout metrics"))
-    recs, version, day, paths = recommend_run(d.lake, st.config)
-    # three customers whose lists cite evidence (calls, memos or web visits) make the best example
-    has_ev = pc.greater(pc.list_value_length(recs.column("evidence_ids")), 0)
-    ids = list(dict.fromkeys(recs.filter(has_ev).column("customer_id").to_pylist()))[:3]
-    ids += [c for c in dict.fromkeys(recs.column("customer_id").to_pylist()) if c not in ids][: 3 - len(ids)]
-    names = _product_names()
-    for cid in ids:  # said, not returned as results, so `cdna --json demo` stays one JSON document
-        rows = [r for r in recs.to_pylist() if r["customer_id"] == cid]
-        d.out.say(_recs_table(rows, names, f"{cid} — top {len(rows)} as of {day} (model v{version})"))
-    key = f"map@{st.config.recommend.k}"
-    lifts = _lifts(table, key)
-    d.notes.append(
-        (
-            "recommender",
-            f"champion v{res.champion_version} ({'promoted' if res.decision.promote else 'kept'}); "
-            f"{key} {table[key]['model']:.3f} = {lifts.get('model_vs_popularity', 0):.2f}x "
-            f"popularity, {lifts.get('all_vs_structured_only', 0):.2f}x structured-only; "
-            f"{recs.num_rows:,} recommendations as of {day} → {paths[0]}",
-        )
-    )

@@ -13,9 +13,9 @@ from cdna.cli.state import parse_day, state
 from cdna.core.errors import CdnaError
 
 if TYPE_CHECKING:
-    from cdna.cli.demo import DemoContext
+    pass
 
-__all__ = ["AuditTamperedError", "demo_step", "register"]
+__all__ = ["AuditTamperedError", "register"]
 
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -69,9 +69,8 @@ def register(app: typer.Typer) -> None:
         common = {"host": settings.host, "port": settings.port, "log_level": "warning", "access_log": False}
         if settings.workers > 1:
             os.environ[ENV_SETTINGS] = settings.to_env()
-            uvicorn.run(
-                "cdna.serve.app:create_app_from_env", factory=True, workers=settings.workers, **common
-            )  # type: ignore[arg-type]
+            app_ref = "cdna.serve.app:create_app_from_env"
+            uvicorn.run(app_ref, factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
         else:
             from cdna.serve.app import create_app
 
@@ -185,42 +184,3 @@ def register(app: typer.Typer) -> None:
         else:
             atomic_write_text(out, text)
             st.output.say(f"{len(rows):,} audit rows {start}..{end} → {out}")
-
-
-def _demo_customer(root: Path) -> str:
-    """A customer id the demo lake can answer for (batch scores first, then the online store, then raw)."""
-    import pyarrow.parquet as pq
-
-    recs = sorted((root / "recommendations").glob("date=*/*.parquet"))
-    if recs:
-        return str(pq.read_table(recs[-1], columns=["customer_id"]).column(0)[0])
-    online = root / "online" / "features.sqlite"
-    if online.is_file():
-        import sqlite3
-
-        con = sqlite3.connect(f"file:{online}?mode=ro", uri=True)
-        try:
-            row = con.execute("SELECT customer_id FROM vectors ORDER BY customer_id LIMIT 1").fetchone()
-        finally:
-            con.close()
-        if row:
-            return str(row[0])
-    return str(pq.read_table(root / "raw" / "customers", columns=["customer_id"]).column(0)[0])
-
-
-def demo_step(d: DemoContext) -> None:
-    """Issue a staff key into the demo lake and print how to start the service and query it with curl."""
-    from cdna.serve.keys import KeyStore, keys_path
-
-    store = KeyStore(keys_path(d.lake.root))
-    if any(r.name == "demo-staff" and r.revoked_at is None for r in store.list()):
-        store.revoke("demo-staff")
-    key = store.create("demo-staff", "staff")
-    cid = _demo_customer(d.lake.root)
-    serve_cmd = f"cdna serve --lake {d.lake.root} --port 8080"
-    curl = (
-        f"curl -s -H 'Authorization: Bearer {key}' -H 'X-Purpose: demo' "
-        f"'http://127.0.0.1:8080/v1/customers/{cid}/recommendations?k=3'"
-    )
-    d.notes.append(("service", serve_cmd))
-    d.notes.append(("curl", curl))

@@ -11,11 +11,10 @@ import typer
 from cdna.cli.state import exit_for, parse_day, state
 
 if TYPE_CHECKING:
-    from cdna.cli.demo import DemoContext
     from cdna.core.lake import Lake
     from cdna.ingest.asr.runner import RunSummary
 
-__all__ = ["demo_step", "register", "run_transcribe"]
+__all__ = ["register", "run_transcribe"]
 
 
 def _jobs(source: Path | None, lake: Lake, day: date | None, tz: str) -> tuple[list[Any], str]:
@@ -69,7 +68,7 @@ def run_transcribe(
     return summary
 
 
-def _report(ctx: typer.Context, summary: RunSummary, opts_model: str) -> None:
+def _report(ctx: typer.Context, summary: RunSummary) -> None:
     o = state(ctx).output
     data = {
         "run_id": summary.run_id,
@@ -181,30 +180,5 @@ def register(app: typer.Typer) -> None:
             threads_per_worker=threads,
             device=device,
         )
-        _report(ctx, summary, model or st.config.asr.model)
+        _report(ctx, summary)
         exit_for(len(summary.failures))
-
-
-def demo_step(d: DemoContext) -> None:
-    """Demo step: transcribe last night's rendered calls (when the world step made recordings)."""
-    from cdna.ingest.asr.runner import check_lake
-
-    if not d.audio:
-        d.notes.append(("transcription", "skipped (--no-audio)"))
-        return
-    check_lake(d.lake)
-    summary = run_transcribe(d.ctx, d.lake)
-    if summary.seen == 0:
-        d.notes.append(("transcription", "no recordings in the calls manifest"))
-        return
-    d.notes.append(
-        (
-            "transcription",
-            f"{summary.done} call(s) → {summary.segments} segments with speaker roles, "
-            f"{summary.audio_s:.0f} s audio, RTF {summary.rtf:.3f}"
-            + (f", {len(summary.no_speech)} without speech" if summary.no_speech else "")
-            + f" → {d.lake.transcripts}",
-        )
-    )
-    if summary.failures:
-        d.failed.append("transcribe")

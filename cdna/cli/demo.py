@@ -43,22 +43,22 @@ def _step_world(d: DemoContext) -> None:
             "synthetic bank",
             f"{c['customers']:,} customers, {c['transactions']:,} transactions, "
             f"{c['calls']:,} calls, {c['audio_files']} recordings ({summary.audio_source}) "
-            f"→ {d.lake.root / 'raw'}",
+            f"→ {d.lake.raw_root}",
         )
     )
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], Any]]]:
     """Every stage's demo step, in pipeline order (imported lazily to keep `cdna --help` fast)."""
-    from cdna.cli import cmd_features, cmd_nlp, cmd_recommend, cmd_serve, cmd_transcribe
+    from cdna.cli import demo_steps
 
     return [
         ("world", _step_world),
-        ("transcribe", cmd_transcribe.demo_step),
-        ("mine", cmd_nlp.demo_step),
-        ("features", cmd_features.demo_step),
-        ("recommend", cmd_recommend.demo_step),
-        ("serve", cmd_serve.demo_step),
+        ("transcribe", demo_steps.transcribe_step),
+        ("mine", demo_steps.nlp_step),
+        ("features", demo_steps.features_step),
+        ("recommend", demo_steps.recommend_step),
+        ("serve", demo_steps.serve_step),
     ]
 
 

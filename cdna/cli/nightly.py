@@ -94,17 +94,10 @@ def night_stages(opts: NightOptions) -> list[tuple[str, list[str]]]:
 
 
 def _has_champion(opts: NightOptions) -> bool:
-    """Ask the registry (through `cdna models list`) whether a champion model exists."""
-    cmd = [sys.executable, "-m", "cdna", "--json"]
-    if opts.config_path:
-        cmd += ["--config", str(opts.config_path)]
-    cmd += ["models", "list", "--lake", str(opts.lake.root)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    try:
-        versions = json.loads(proc.stdout).get("versions", [])
-    except (json.JSONDecodeError, AttributeError):
-        return False
-    return any("champion" in (v.get("aliases") or []) for v in versions)
+    """Whether the registry has a champion model (read-only; never creates the registry)."""
+    from cdna.recommend.registry import read_registry
+
+    return read_registry(opts.lake.root).champion is not None
 
 
 def nights(start: date, end: date) -> list[date]:

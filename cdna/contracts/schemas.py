@@ -17,6 +17,9 @@ from cdna.core.errors import SchemaError
 
 __all__ = [
     "CALLS",
+    "SOURCES",
+    "SourceSpec",
+    "source_spec",
     "CONTRACTS",
     "CUSTOMERS",
     "FEATURE_SNAPSHOT",
@@ -264,6 +267,99 @@ CONTRACTS: dict[str, Contract] = {
         SIGNALS,
         FEATURE_SNAPSHOT,
         RECOMMENDATIONS,
+    )
+}
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What the feature views read from one table: a projection of its contract, never a second schema.
+
+    Attributes:
+        name: table name (matched against folder and file names).
+        ts: event-time column in the files (exposed as `ts`), or None.
+        required: column -> type family ("str", "num", "time", "date"): non-nullable in the contract.
+        optional: column -> (type family, SQL default when absent): nullable in the contract.
+        id_column: event id (or comma-separated key columns) used to detect duplicates (when present).
+    """
+
+    name: str
+    ts: str | None
+    required: dict[str, str]
+    optional: dict[str, tuple[str, str]] = field(default_factory=dict)
+    id_column: str | None = None
+
+
+INGESTED_AT = pa.field("ingested_at", TS, nullable=True)
+
+
+def _family(typ: pa.DataType) -> str:
+    if pa.types.is_timestamp(typ):
+        return "time"
+    if pa.types.is_date(typ):
+        return "date"
+    if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
+        return "num"
+    return "str"
+
+
+def source_spec(
+    spec: Contract, ts: str | None, columns: tuple[str, ...], id_column: str | None
+) -> SourceSpec:
+    """The feature store's view of a contract: the named columns, typed and required as the contract says."""
+    # Every source may carry the import time; point-in-time joins ignore rows imported after the cut-off.
+    fields = {INGESTED_AT.name: INGESTED_AT, **{f.name: f for f in spec.schema}}
+    columns = (*columns, INGESTED_AT.name) if INGESTED_AT.name not in columns else columns
+    unknown = [c for c in columns if c not in fields]
+    if unknown:
+        raise SchemaError(f"source {spec.name}: columns {unknown} are not in the {spec.name} contract")
+    return SourceSpec(
+        spec.name,
+        ts,
+        {c: _family(fields[c].type) for c in columns if not fields[c].nullable},
+        {c: (_family(fields[c].type), "NULL") for c in columns if fields[c].nullable},
+        id_column,
+    )
+
+
+_CUSTOMER_COLS = (
+    "customer_id",
+    "birth_date",
+    "gender",
+    "region_sido",
+    "household",
+    "income_band",
+    "occupation",
+)
+SOURCES: dict[str, SourceSpec] = {
+    s.name: s
+    for s in (
+        source_spec(CUSTOMERS, None, (*_CUSTOMER_COLS, "join_date"), "customer_id"),
+        source_spec(
+            TRANSACTIONS,
+            "ts",
+            ("customer_id", "ts", "amount", "txn_id", "direction", "memo", "merchant"),
+            "txn_id",
+        ),
+        source_spec(
+            HOLDINGS,
+            "ts",
+            ("customer_id", "ts", "product_id", "event", "event_id"),
+            "event_id",
+        ),
+        source_spec(
+            WEB_EVENTS,
+            "ts",
+            ("customer_id", "ts", "page_category", "event_id", "channel"),
+            "event_id",
+        ),
+        source_spec(CALLS, "started_at", ("customer_id", "started_at", "call_id"), "call_id"),
+        source_spec(
+            SIGNALS,
+            "ts",
+            ("customer_id", "ts", "source", "source_id", "kind", "label", "score"),
+            "source, source_id, kind, label",
+        ),
     )
 }
 

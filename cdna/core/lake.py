@@ -75,6 +75,22 @@ class Lake:
         """A date partition such as transcripts/date=2025-06-30."""
         return self.root / area / f"date={day}"
 
+    def transcripts_day(self, day: date | str) -> Path:
+        """One night's transcripts (unmasked)."""
+        return self.partition("transcripts", day)
+
+    def signals_day(self, day: date | str) -> Path:
+        """One night's masked signals."""
+        return self.partition("signals", day)
+
+    def audio_day(self, day: date | str) -> Path:
+        """One night's call recordings."""
+        return self.partition("audio", day)
+
+    def recommendations_day(self, day: date | str) -> Path:
+        """One as-of date's batch recommendations."""
+        return self.partition("recommendations", day)
+
     @property
     def audio(self) -> Path:
         return self.root / "audio"
@@ -124,8 +140,107 @@ class Lake:
         return self.root / "_locks"
 
     @property
+    def raw_root(self) -> Path:
+        """Folder of every raw table (the raw zone: unmasked, read by the stages that own it)."""
+        return self.root / "raw"
+
+    @property
+    def state(self) -> Path:
+        """Stage bookkeeping that must survive reruns (ledgers), not data."""
+        return self.root / "_state"
+
+    def no_speech(self, day: date | str) -> Path:
+        """Ledger of calls that decoded with no speech on one night, so a rerun skips them."""
+        return self.state / "no_speech" / f"date={day}"
+
+    @property
+    def tmp(self) -> Path:
+        """Scratch space on the lake's own disk (DuckDB spill, staged files); safe to delete between runs."""
+        return self.root / ".tmp"
+
+    def tmp_dir(self, purpose: str) -> Path:
+        """A scratch folder for one purpose (e.g. "duckdb", "recommend")."""
+        return self.tmp / purpose
+
+    def snapshot_file(self, as_of: date | str) -> Path:
+        """The full point-in-time snapshot of one as-of date."""
+        return self.snapshots / f"date={as_of}" / "snapshot.parquet"
+
+    def feature_view_file(self, view: str, as_of: date | str) -> Path:
+        """One feature view's materialised partition."""
+        return self.features / view / f"date={as_of}" / "part.parquet"
+
+    @property
+    def online_features_db(self) -> Path:
+        """Latest feature vector per customer (SQLite, atomically swapped)."""
+        return self.online / "features.sqlite"
+
+    @property
+    def online_recommendations_db(self) -> Path:
+        """Latest top-k recommendations per customer (SQLite, atomically swapped)."""
+        return self.online / "recommendations.sqlite"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def report_file(self, area: str, name: str) -> Path:
+        """An HTML report of one stage (area "recommend", "features", …)."""
+        return self.reports / area / name
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.root / "mlflow.db"
+
+    @property
     def mlflow_uri(self) -> str:
-        return f"sqlite:///{self.root / 'mlflow.db'}"
+        return f"sqlite:///{self.mlflow_db}"
+
+    @property
+    def mlartifacts(self) -> Path:
+        return self.root / "mlartifacts"
+
+    @property
+    def serve_dir(self) -> Path:
+        """The staff service's own state (keys, retrain runs)."""
+        return self.root / "serve"
+
+    @property
+    def keys_db(self) -> Path:
+        return self.serve_dir / "keys.db"
+
+    @property
+    def serve_runs(self) -> Path:
+        """Logs of retrain/rescore jobs the service started."""
+        return self.serve_dir / "runs"
+
+    @property
+    def audit_db(self) -> Path:
+        return self.audit / "audit.db"
+
+    @property
+    def derived_areas(self) -> frozenset[str]:
+        """Top-level folders written by the stages themselves: never scanned as source tables."""
+        return frozenset(
+            p.name
+            for p in (
+                self.truth,
+                self.runs,
+                self.rejects,
+                self.locks,
+                self.features,
+                self.snapshots,
+                self.online,
+                self.transcripts,
+                self.audio,
+                self.recommendations,
+                self.mlartifacts,
+                self.audit,
+                self.reports,
+                self.state,
+                self.serve_dir,
+            )
+        )
 
 
 def _tmp_name(path: Path) -> Path:

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from cdna.contracts.schemas import CALLS, conform
 from cdna.core.errors import InputError, LakeError
 from cdna.core.lake import Lake, RunRecord, atomic_write_parquet, partition_lock
+from cdna.core.procs import die_with_parent
 from cdna.ingest.asr.audio import AudioError, decode_audio
 from cdna.ingest.asr.backends import Backend, load_backend
 from cdna.ingest.asr.model import resolve_model
@@ -54,6 +55,7 @@ class Outcome:
         audio_s: decoded seconds (0 when decoding failed).
         reason / message: failure code and text (None on success).
         wall_s: seconds the worker spent on it.
+        container: the container found by probing, when it differs from the file's extension.
     """
 
     job: CallJob
@@ -62,6 +64,7 @@ class Outcome:
     reason: str | None = None
     message: str | None = None
     wall_s: float = 0.0
+    container: str | None = None
 
 
 @dataclass
@@ -74,6 +77,7 @@ class RunSummary:
         seen / done / skipped: calls found, transcribed now, and skipped as already transcribed.
         failures: failed outcomes with reasons.
         no_speech: calls that decoded but held no speech (hold music, noise): no rows, not failures.
+        mislabelled: calls whose probed container differs from their file extension (decoded anyway).
         audio_s / wall_s: audio decoded (calls found silent included) and wall time.
         segments: rows written.
         outputs: Parquet files written.
@@ -87,6 +91,7 @@ class RunSummary:
     skipped: int = 0
     failures: list[Outcome] = field(default_factory=list)
     no_speech: list[Outcome] = field(default_factory=list)
+    mislabelled: list[Outcome] = field(default_factory=list)
     audio_s: float = 0.0
     wall_s: float = 0.0
     segments: int = 0
@@ -193,7 +198,7 @@ def model_id_for(opts: AsrOptions) -> str:
 
 def _no_speech_partition(lake: Lake, day: date | str) -> Path:
     """LAKE/_state/no_speech/date=D: calls decoded with no speech in them (no transcript rows to find)."""
-    return lake.root / "_state" / "no_speech" / f"date={day}"
+    return lake.no_speech(day)
 
 
 def done_calls(lake: Lake, model_id: str, days: Iterable[date] | None = None) -> set[str]:
@@ -227,7 +232,7 @@ def done_calls(lake: Lake, model_id: str, days: Iterable[date] | None = None) ->
 
 
 def _transcripts_partition(lake: Lake, day: date | str) -> Path:
-    return lake.partition("transcripts", day)
+    return lake.transcripts_day(day)
 
 
 # ---------------------------------------------------------------- workers
@@ -236,16 +241,19 @@ def _transcripts_partition(lake: Lake, day: date | str) -> Path:
 def _process(job: CallJob, backend: Backend, opts: AsrOptions) -> Outcome:
     t0 = time.perf_counter()
     audio_s = 0.0
+    found: str | None = None
     try:
         audio = decode_audio(Path(job.path), opts.max_duration_s)
         audio_s = audio.duration_s
+        found = audio.container if audio.container_mismatch(Path(job.path)) else None
         table = transcribe_call(job, audio, backend, opts)
-        return Outcome(job, table, audio_s, wall_s=time.perf_counter() - t0)
+        return Outcome(job, table, audio_s, wall_s=time.perf_counter() - t0, container=found)
     except AudioError as exc:
-        return Outcome(job, None, audio_s, exc.reason, str(exc).split("\n")[0], time.perf_counter() - t0)
+        message = str(exc).split("\n")[0]
+        return Outcome(job, None, audio_s, exc.reason, message, time.perf_counter() - t0, found)
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch (issue #3)
         message = f"{job.path}: {type(exc).__name__}: {exc}"[:500]
-        return Outcome(job, None, audio_s, "error", message, time.perf_counter() - t0)
+        return Outcome(job, None, audio_s, "error", message, time.perf_counter() - t0, found)
 
 
 _WORKER: Backend | None = None
@@ -253,6 +261,7 @@ _WORKER: Backend | None = None
 
 def _init_worker(opts: AsrOptions) -> None:
     global _WORKER
+    die_with_parent()  # a killed `cdna transcribe` takes its workers with it (issue 15)
     os.environ.setdefault("OMP_NUM_THREADS", str(opts.threads_per_worker))
     _WORKER = load_backend(opts)
 
@@ -327,7 +336,7 @@ class _Writer:
         self.lake, self.prefix, self.flush_every = lake, f"{_slug(model_id)}-{run_id}", flush_every
         self.model_id = model_id
         self.buffers: dict[date, list[pa.Table]] = {}
-        self.quiet: dict[date, list[str]] = {}
+        self.quiet: dict[date, list[tuple[str, str]]] = {}
         self.last_flush = time.monotonic()
         self.seq = 0
         self.outputs: list[Path] = []
@@ -340,18 +349,24 @@ class _Writer:
             self.flush()
 
     def add_no_speech(self, outcome: Outcome) -> None:
-        """Remember a call that decoded with no speech, so a rerun skips it."""
-        self.quiet.setdefault(outcome.job.day, []).append(outcome.job.call_id)
+        """Remember a call that decoded with no speech, and why, so a rerun skips it."""
+        self.quiet.setdefault(outcome.job.day, []).append((outcome.job.call_id, outcome.message or ""))
 
     def flush(self) -> None:
         for day, tables in sorted(self.buffers.items()):
             if tables:
                 self.seq += 1
-                path = self.lake.partition("transcripts", day) / f"{self.prefix}-{self.seq:05d}.parquet"
+                path = self.lake.transcripts_day(day) / f"{self.prefix}-{self.seq:05d}.parquet"
                 self.outputs.append(atomic_write_parquet(pa.concat_tables(tables), path))
-        for day, ids in sorted(self.quiet.items()):
+        for day, quiet in sorted(self.quiet.items()):
             self.seq += 1
-            ledger = pa.table({"call_id": ids, "model_id": [self.model_id] * len(ids)})
+            ledger = pa.table(
+                {
+                    "call_id": [c for c, _ in quiet],
+                    "model_id": [self.model_id] * len(quiet),
+                    "why": [w for _, w in quiet],  # what each attempt (VAD on, VAD off) found
+                }
+            )
             atomic_write_parquet(
                 ledger, _no_speech_partition(self.lake, day) / f"{self.prefix}-{self.seq:05d}.parquet"
             )
@@ -414,6 +429,8 @@ def run_transcription(
             for outcome in outcomes if todo else ():
                 summary.wall_s = time.perf_counter() - t0
                 summary.audio_s += outcome.audio_s  # decoded audio, silent calls included
+                if outcome.container is not None:
+                    summary.mislabelled.append(outcome)
                 if outcome.table is not None:
                     writer.add(outcome)
                     summary.done += 1
@@ -458,7 +475,14 @@ def _record(run: RunRecord, summary: RunSummary, opts: AsrOptions, lake: Lake) -
         "threads_per_worker": opts.threads_per_worker,
         "pipeline_version": PIPELINE_VERSION,
         "rtf": round(summary.rtf, 4),
-        "no_speech": [{"item": o.job.path, "call_id": o.job.call_id} for o in summary.no_speech],
+        "no_speech": [
+            {"item": o.job.path, "call_id": o.job.call_id, "why": o.message} for o in summary.no_speech
+        ],
+        # decoded by content: files whose bytes are another container than their extension says
+        "containers": [
+            {"item": o.job.path, "call_id": o.job.call_id, "container": o.container}
+            for o in summary.mislabelled
+        ],
     }
     summary.record = run.finish(lake)
 

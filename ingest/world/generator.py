@@ -442,7 +442,7 @@ def write_world(
     cfg = opts.config
     run = RunRecord("world", extra={"options": json.loads(cfg.model_dump_json()), "audio": opts.audio})
     names = name_pool()
-    for stale in (lake.root / "raw", lake.truth):
+    for stale in (lake.raw_root, lake.truth):
         if stale.exists():
             shutil.rmtree(stale)
     for old in lake.transcripts.glob(f"date=*/{SYNTHETIC_ASR_MODEL}*.parquet"):
@@ -542,7 +542,7 @@ def _append_transcripts(streams: _Streams, lake: Lake, table: pa.Table) -> None:
         part = table.filter(pc.equal(table.column("_day"), pa.scalar(day, pa.date32()))).drop_columns(
             ["_day"]
         )
-        path = lake.partition("transcripts", day) / f"{SYNTHETIC_ASR_MODEL}.parquet"
+        path = lake.transcripts_day(day) / f"{SYNTHETIC_ASR_MODEL}.parquet"
         streams.append(path, part, TRANSCRIPTS.schema)
 
 
@@ -550,7 +550,7 @@ def _write_audio(lake: Lake, jobs: list[AudioJob], render: Callable | None) -> d
     """Render (or copy) each job's recording; return call id -> (file, duration in seconds)."""
     out: dict[str, tuple[Path, float]] = {}
     for job in jobs:
-        folder = lake.partition("audio", job.day)
+        folder = lake.audio_day(job.day)
         folder.mkdir(parents=True, exist_ok=True)
         if job.prerendered is not None:
             dest = folder / f"{job.call_id}{job.prerendered.suffix}"

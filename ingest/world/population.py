@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -194,8 +194,3 @@ def draw_population(rng: np.random.Generator, first: int, n: int, end: date, sta
     recent = rng.random(n) < 0.08
     join_days = np.where(recent, rng.integers(start_days, end_days - 30, size=n), start_days - tenure - 1)
     return Population(ids, age, birth_days, gender, sido, sigungu, household, income, occupation, join_days)
-
-
-def day_to_date(days: int) -> date:
-    """Days since 1970-01-01 to a date."""
-    return date(1970, 1, 1) + timedelta(days=int(days))

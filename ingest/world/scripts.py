@@ -184,10 +184,6 @@ def _ieyo(text: str) -> str:
     return text + ("이에요" if _ends_batchim(text) else "예요")
 
 
-def _ro(text: str) -> str:
-    return text + ("으로" if _ends_batchim(text) and not _ends_rieul(text) else "로")
-
-
 def _igo(text: str) -> str:
     return text + ("이고요" if _ends_batchim(text) else "고요")
 

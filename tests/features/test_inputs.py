@@ -87,7 +87,7 @@ def test_ttl_makes_stale_values_null_and_keeps_every_customer(fs: FeatureSet, tm
 
 
 def test_minimal_transactions_file_anywhere_in_the_lake(fs: FeatureSet, tmp_path: Path) -> None:
-    """Only customer_id, ts, amount; a file name containing `transactions` outside raw/."""
+    """Only the contract's required columns; a file name containing `transactions` outside raw/."""
     root = tmp_path / "lake"
     _customers(root, ["A", "B"])
     path = root / "my_transactions_2025.parquet"
@@ -104,6 +104,8 @@ def test_minimal_transactions_file_anywhere_in_the_lake(fs: FeatureSet, tmp_path
                     pa.timestamp("us", tz="UTC"),
                 ),
                 "amount": [10.0, -4.0, 7.0],
+                "txn_id": ["t1", "t2", "t3"],
+                "direction": ["out", "out", "out"],
             }
         ),
         path,
@@ -141,6 +143,8 @@ def test_wrong_type_is_a_clear_error(fs: FeatureSet, tmp_path: Path) -> None:
                 "customer_id": ["A"],
                 "ts": pa.array([END_UTC], pa.timestamp("us", tz="UTC")),
                 "amount": ["12,000원"],
+                "txn_id": ["t1"],
+                "direction": ["out"],
             }
         ),
         path,
@@ -239,10 +243,36 @@ def test_text_timestamps_are_parsed_and_bad_ones_counted(fs: FeatureSet, tmp_pat
     path = root / "raw" / "transactions" / "text.parquet"
     path.parent.mkdir(parents=True)
     pq.write_table(
-        pa.table({"customer_id": ["A", "A"], "ts": ["2025-06-29 10:00:00", "어제"], "amount": [3.0, 4.0]}),
+        pa.table(
+            {
+                "customer_id": ["A", "A"],
+                "ts": ["2025-06-29 10:00:00", "어제"],
+                "amount": [3.0, 4.0],
+                "txn_id": ["t1", "t2"],
+                "direction": ["out", "out"],
+            }
+        ),
         path,
     )
     res = snapshot(fs, root, DAY, tmp_path / "out.parquet")
     row = pq.read_table(res.path).to_pylist()[0]
     assert res.lineage["skipped"]["transactions"] == {"null_time": 1}
     assert row["txn_count_90d"] == 1 and row["recency_days"] == 1
+
+
+def test_a_file_without_the_contracts_required_columns_is_refused(fs: FeatureSet, tmp_path: Path) -> None:
+    """Issue 12: the feature store reads the transactions contract, not a laxer schema of its own."""
+    root = tmp_path / "lake"
+    _customers(root, ["A"])
+    path = root / "raw" / "transactions" / "bare.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(
+        pa.table(
+            {"customer_id": ["A"], "ts": pa.array([END_UTC], pa.timestamp("us", tz="UTC")), "amount": [1.0]}
+        ),
+        path,
+    )
+    with pytest.raises(
+        SchemaError, match=r"bare\.parquet.*missing required column\(s\) \['txn_id', 'direction'\]"
+    ):
+        snapshot(fs, root, DAY, tmp_path / "out.parquet")

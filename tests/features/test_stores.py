@@ -21,10 +21,6 @@ from cdna.features.segments import SegmentOptions, elbow_k, fit_segments
 from cdna.features.snapshot import FeatureSet, snapshot
 from cdna.features.store import materialize, query, segment_snapshot
 
-RETAIL = Path("/work/shared/data/online_retail_sample.csv")
-if not RETAIL.exists():
-    RETAIL = Path(__file__).resolve().parents[3] / "shared" / "data" / "online_retail_sample.csv"
-
 
 @pytest.fixture(scope="module")
 def materialized(fs: FeatureSet, bank: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, object]:
@@ -114,15 +110,14 @@ def test_segments_choose_k_by_silhouette_and_name_by_profile(
     assert html.count("data:image/png;base64,") >= 5 and "silhouette" in html.lower()
 
 
-@pytest.mark.skipif(not RETAIL.exists(), reason="shared/data/online_retail_sample.csv is not on this machine")
-def test_foreign_online_retail_through_column_map(fs: FeatureSet, tmp_path: Path) -> None:
+def test_foreign_online_retail_through_column_map(fs: FeatureSet, tmp_path: Path, shared_data: Path) -> None:
     from cdna.contracts.schemas import contract
     from cdna.core.config import load_config
     from cdna.ingest.importer import load_mapping
     from cdna.ingest.validate import validate_file
 
     result = validate_file(
-        RETAIL,
+        shared_data / "online_retail_sample.csv",
         contract("transactions"),
         load_mapping(load_config(environ={}), "transactions", "online_retail", []),
     )

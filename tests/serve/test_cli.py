@@ -94,9 +94,9 @@ def test_demo_step_gives_a_serve_command_and_a_working_curl(lake: Lake) -> None:
     import shutil
     import subprocess
 
-    from cdna.cli.cmd_serve import demo_step
     from cdna.cli.console import Output
     from cdna.cli.demo import DemoContext
+    from cdna.cli.demo_steps import serve_step as demo_step
     from tests.serve.live import live_server
 
     d = DemoContext(None, lake, Output(), customers=40, audio=False)  # type: ignore[arg-type]
