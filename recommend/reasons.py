@@ -57,6 +57,9 @@ class ReasonContext:
         web_page_products: web column id -> products it is evidence for.
         memo_category_products: memo category id -> products its spending is evidence for.
         descriptions: feature column -> description from the feature view definitions (fallback wording).
+        never_cite_intents: intents whose calls are never a reason (complaints, outages …; configs/policy.yaml).
+        never_cite_features: feature columns that are never a reason (they may still inform the score).
+        intent_must_support_product: a call intent is cited only for the products it is evidence for.
     """
 
     catalog: ProductCatalog
@@ -66,6 +69,9 @@ class ReasonContext:
     web_page_products: dict[str, list[str]] = field(default_factory=dict)
     memo_category_products: dict[str, list[str]] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
+    never_cite_intents: frozenset[str] = frozenset()
+    never_cite_features: frozenset[str] = frozenset()
+    intent_must_support_product: bool = True
 
     @cached_property
     def intent_names(self) -> dict[str, str]:
@@ -91,6 +97,24 @@ class ReasonContext:
     def product_name(self, pid: str) -> str:
         """Korean product name (the id when unknown)."""
         return self._product_names.get(pid, pid)
+
+    @cached_property
+    def _intent_products(self) -> dict[str, frozenset[str]]:
+        return {i.id: frozenset(i.products) for i in self.intents.intents}
+
+    def citable(self, name: str) -> bool:
+        """Whether a feature column may ever be worded as a reason (issue #16: reason hygiene)."""
+        if name in self.never_cite_features:
+            return False
+        if name.startswith("intent_"):
+            return self.intent_of(name) not in self.never_cite_intents
+        return True
+
+    def supports(self, intent_id: str, product_id: str) -> bool:
+        """Whether a call with this intent is evidence for buying the product."""
+        if intent_id in self.never_cite_intents:
+            return False
+        return not self.intent_must_support_product or product_id in self._intent_products.get(intent_id, ())
 
     def intents_for(self, pid: str) -> list[str]:
         """Intent ids that are evidence for the product."""
@@ -156,6 +180,14 @@ class Evidence:
         ]
         return sorted({i for _, i in found})
 
+    def signal_labels(self, customer_id: str, kind: str, labels: list[str], days: int) -> list[str]:
+        """Which of `labels` the customer's signals of `kind` carry in the last `days`, most frequent first."""
+        hits = {
+            lab: sum(a <= days for a, _ in self._lookup("signals", (customer_id, kind, lab)))
+            for lab in labels
+        }
+        return [lab for lab, n in sorted(hits.items(), key=lambda x: -x[1]) if n > 0]
+
     def web_ids(self, customer_id: str, pages: list[str], days: int) -> list[str]:
         """Event ids of the customer's views of `pages` in the last `days`."""
         return [i for p in pages for a, i in self._lookup("web", (customer_id, p)) if a <= days]
@@ -201,19 +233,28 @@ def sentence(
             suffix = name[len("cand_intent_") :]
         else:
             iid = ctx.intent_of(name)
-            if iid is None:
+            # a call about something unrelated (a lost card, an outage, "기타") is no reason to offer this product
+            if iid is None or not ctx.supports(iid, product_id):
                 return None, []
-            labels, label_text, suffix = [iid], intent_names[iid], name[len(f"intent_{iid}_") :]
+            labels, label_text, suffix = [iid], f"{intent_names[iid]}", name[len(f"intent_{iid}_") :]
         days = {"30d": 30, "90d": 90}.get(suffix, 90)
         if evidence is not None:
-            ids = evidence.signal_ids(customer_id, "intent", labels, days if suffix != "days_since" else 365)
+            window = days if suffix != "days_since" else 90
+            ids = evidence.signal_ids(customer_id, "intent", labels, window)
+            if name.startswith("cand_intent_"):
+                # name what the calls were about, not the product they are evidence for (issue 18)
+                found = evidence.signal_labels(customer_id, "intent", labels, window)
+                if found:
+                    label_text = "·".join(intent_names.get(i, i) for i in found[:2])
         if suffix in ("30d", "90d"):
-            return f"최근 {days}일 {label_text} 통화 {_n(value)}회", ids
+            return f"최근 {days}일 동안 {label_text} 통화가 {_n(value)}회 있었습니다", ids
         if suffix == "days_since":
-            return f"{_n(value)}일 전 {label_text} 통화", ids[-1:]
+            if float(value) > 90:
+                return None, []  # a call from most of a year ago is no reason a teller can use
+            return f"{_n(value)}일 전 {label_text} 통화가 있었습니다", ids[-1:]
         if float(value) < 0.05:
             return None, []  # a decayed score that rounds to 0.0 is no evidence a person can read
-        return f"최근 {label_text} 통화 (최근일수록 가중, 점수 {float(value):.1f})", ids
+        return f"최근 {label_text} 통화가 있었습니다", ids
     if name.startswith("interest_"):
         cid = name[len("interest_") :]
         if float(value) < 0.05:
@@ -222,23 +263,20 @@ def sentence(
             return None, []  # phone bills are no reason to offer a pension: only related interests count
         if evidence is not None:
             ids = evidence.signal_ids(customer_id, "interest", [cid], 90)
-        return (
-            f"적요·가맹점에서 {memo_names.get(cid, cid)} 관련 거래 확인 (관심 점수 {float(value):.1f})",
-            ids,
-        )
+        return f"최근 거래 적요·가맹점에 {memo_names.get(cid, cid)} 관련 거래가 있습니다", ids
     if name == "cand_memo_share":
         cat_ids = [c for c, ps in ctx.memo_category_products.items() if product_id in ps]
         cats = [memo_names.get(c, c) for c in cat_ids]
         if evidence is not None:
             ids = evidence.memo_ids(customer_id, cat_ids, 90)
-        return f"최근 90일 지출의 {float(value):.0%}가 {'·'.join(cats[:3]) or pname} 관련", ids
+        return f"최근 90일 지출의 {float(value):.0%}가 {'·'.join(cats[:3]) or pname} 관련입니다", ids
     if name.startswith("spend_share_"):
         cid = name[len("spend_share_") :]
         if ctx.memo_category_products and product_id not in ctx.memo_category_products.get(cid, []):
             return None, []  # spending unrelated to this product is no reason to offer it
         if evidence is not None:
             ids = evidence.memo_ids(customer_id, [cid], 90)
-        return f"최근 90일 지출의 {float(value):.0%}가 {memo_names.get(cid, cid)} 관련", ids
+        return f"최근 90일 지출의 {float(value):.0%}가 {memo_names.get(cid, cid)} 관련입니다", ids
     if name == "cand_web_decay" or (
         name.startswith("web_") and name.endswith("_decay") and name != "web_other_decay"
     ):
@@ -256,34 +294,33 @@ def sentence(
             for days in (30, 90):
                 ids = evidence.web_ids(customer_id, pages, days)
                 if ids:
-                    return f"최근 {days}일 {label} 페이지 {len(ids)}회 방문", ids
-        return f"최근 {label} 페이지 방문", ids
+                    return f"최근 {days}일 동안 {label} 페이지를 {len(ids)}회 방문했습니다", ids
+        return f"최근 {label} 페이지를 방문했습니다", ids
     if name.startswith("held_"):
         return (
-            f"{ctx.product_name(name[len('held_') :])} 보유 중" if value is True or value == 1 else None
+            f"{ctx.product_name(name[len('held_') :])} 보유 중입니다" if value is True or value == 1 else None
         ), []
+    # Age is never a reason (issue 18: "만 52세" told a teller nothing and reads as profiling).
     simple = {
-        "cand_family_held": lambda v: f"같은 계열 상품 {_n(v)}개 보유",
-        "salary_detected": lambda v: "급여 이체 감지 (최근 3개월 중 2개월 이상)" if v else None,
-        "salary_months_90d": lambda v: f"최근 3개월 중 {_n(v)}개월 급여 입금",
-        "age": lambda v: f"만 {_n(v)}세",
-        "age_band": lambda v: f"{v} 연령대",
-        "household": lambda v: _HOUSEHOLD.get(str(v), str(v)),
-        "income_band": lambda v: f"소득 구간 {_INCOME.get(str(v), str(v))}",
+        "cand_family_held": lambda v: f"같은 계열 상품을 {_n(v)}개 보유하고 있습니다",
+        "salary_detected": lambda v: "최근 3개월 중 2개월 이상 급여가 들어왔습니다" if v else None,
+        "salary_months_90d": lambda v: f"최근 3개월 중 {_n(v)}개월 급여가 들어왔습니다",
+        "household": lambda v: f"{_HOUSEHOLD.get(str(v), str(v))}입니다",
+        "income_band": lambda v: f"소득 구간이 {_INCOME.get(str(v), str(v))}입니다",
         "tenure_days": lambda v: (
-            f"거래 기간 {float(v) / 365.25:.0f}년"
+            f"{float(v) / 365.25:.0f}년째 거래하고 있습니다"
             if float(v) >= 365
-            else f"거래 시작 {max(float(v) / 30.44, 1):.0f}개월 된 신규 고객"
+            else f"거래를 시작한 지 {max(float(v) / 30.44, 1):.0f}개월 된 신규 고객입니다"
         ),
-        "opened_90d": lambda v: f"최근 90일 신규 가입 {_n(v)}건",
-        "closed_90d": lambda v: f"최근 90일 해지 {_n(v)}건",
-        "call_count_90d": lambda v: f"최근 90일 상담 통화 {_n(v)}회",
-        "product_count": lambda v: f"보유 상품 {_n(v)}개",
-        "txn_count_30d": lambda v: f"최근 30일 거래 {_n(v)}건",
-        "web_visits_30d": lambda v: f"최근 30일 웹·앱 방문 {_n(v)}회",
-        "income_amount_90d": lambda v: f"최근 90일 입금 {float(v) / 1e4:,.0f}만 원",
-        "spend_amount_30d": lambda v: f"최근 30일 지출 {float(v) / 1e4:,.0f}만 원",
-        "complaint_count_90d": lambda v: f"최근 90일 불만 접수 {_n(v)}건",
+        "opened_90d": lambda v: f"최근 90일 동안 {_n(v)}개 상품에 새로 가입했습니다",
+        "closed_90d": lambda v: f"최근 90일 동안 {_n(v)}개 상품을 해지했습니다",
+        "call_count_90d": lambda v: f"최근 90일 동안 상담 전화를 {_n(v)}회 했습니다",
+        "product_count": lambda v: f"상품을 {_n(v)}개 보유하고 있습니다",
+        "txn_count_30d": lambda v: f"최근 30일 동안 {_n(v)}건 거래했습니다",
+        "web_visits_30d": lambda v: f"최근 30일 동안 웹·앱을 {_n(v)}회 방문했습니다",
+        "income_amount_90d": lambda v: f"최근 90일 입금액이 {float(v) / 1e4:,.0f}만 원입니다",
+        "spend_amount_30d": lambda v: f"최근 30일 지출액이 {float(v) / 1e4:,.0f}만 원입니다",
+        "complaint_count_90d": lambda v: f"최근 90일 동안 불만을 {_n(v)}건 접수했습니다",
     }
     if name in simple:
         return simple[name](value), ids
@@ -293,14 +330,12 @@ def sentence(
 _PLAIN = {
     "salary_detected",
     "salary_months_90d",
-    "age",
     "household",
     "income_band",
     "opened_90d",
     "call_count_90d",
     "product_count",
     "web_visits_30d",
-    "complaint_count_90d",
     "cand_family_held",
     "txn_count_30d",
     "income_amount_90d",
@@ -401,7 +436,7 @@ class Explainer:
 
     def __post_init__(self) -> None:
         self.names = list(self.model.feature_names_)
-        self.allowed = np.asarray([_explainable(c) for c in self.names], dtype=bool)
+        self.allowed = np.asarray([_explainable(c) and self.ctx.citable(c) for c in self.names], dtype=bool)
 
     def _code(self, text: str) -> int:
         code = self._text_code.get(text)
@@ -516,7 +551,7 @@ class Explainer:
         none = np.flatnonzero(count == 0)
         if len(none):
             fallback = np.asarray(
-                [self._code(f"비슷한 고객층에서 {self.ctx.product_name(p)} 가입이 많음") for p in prods]
+                [self._code(f"비슷한 고객층에서 {self.ctx.product_name(p)} 가입이 많습니다") for p in prods]
             )
             chosen[none, 0] = fallback[pcode[none]]
         return chosen, feat

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cdna.serve.audit import AuditLog
+from cdna.serve.audit_writer import AuditWriter
 from cdna.serve.keys import KeyRecord, KeyStore, role_allows
 from cdna.serve.problems import ProblemError
 from cdna.serve.ratelimit import RateLimiter
@@ -26,6 +27,7 @@ __all__ = [
     "live_serving",
     "principal",
     "require",
+    "require_purpose",
     "serving",
 ]
 
@@ -43,6 +45,7 @@ class AppContext:
     Attributes:
         settings: the service settings.
         keys / audit / limiter / holder / runs: the key store, access log, rate limiter, serving holder, retrains.
+        writer: the audit writer thread (requests queue their rows on it), None when the log is off.
         products: product id -> {name, family}.
         intents / interests: label id -> Korean name.
     """
@@ -57,6 +60,8 @@ class AppContext:
     intents: dict[str, str]
     interests: dict[str, str]
     metrics: Any = None
+    writer: AuditWriter | None = None
+    events: Any = None  # serve.events.EventsHolder: POST /v1/events and leads (issue #16)
 
 
 def _ctx(request: Request) -> AppContext:
@@ -129,6 +134,36 @@ def require(role: str) -> Callable[..., Awaitable[KeyRecord]]:
                 403,
                 f"key {rec.name!r} has role {rec.role!r}; this needs role {role!r} or above",
                 f"키 {rec.name!r}의 권한({rec.role})으로는 할 수 없습니다. {role} 이상의 권한이 필요합니다",
+            )
+        return rec
+
+    return _check
+
+
+def require_purpose(role: str) -> Callable[..., Awaitable[KeyRecord]]:
+    """`require(role)` for customer lookups, which also need an allowed X-Purpose header (else 400).
+
+    The purpose goes into the audit row; the check runs after authentication so that an unknown caller
+    still gets 401. The value is never echoed: a header is free text and may hold anything.
+    """
+    check_role = require(role)
+
+    async def _check(
+        request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> KeyRecord:
+        rec = await check_role(request, creds)
+        allowed = _ctx(request).settings.purposes
+        given = request.headers.get("x-purpose")
+        if given not in allowed:
+            got = "none was sent" if not given else "the value sent is not one of them"
+            raise ProblemError(
+                400,
+                f"customer lookups need an X-Purpose header naming why you look, one of: {', '.join(allowed)} "
+                f"({got})",
+                f"고객 조회에는 조회 목적(X-Purpose 헤더)이 필요합니다. 허용 값: {', '.join(allowed)}",
+                title="Purpose required",
+                title_ko="조회 목적이 필요합니다",
+                slug="purpose-required",
             )
         return rec
 

@@ -1,0 +1,296 @@
+"""Online feature vectors kept fresh by events: the batch views, recomputed for the customers an event touched.
+
+`LiveFeatures` holds the lake's source rows in an in-memory DuckDB (loaded once through the same source
+registration as `cdna features snapshot`), adds each event batch's rows (an event id already present is
+ignored, so a redelivered event changes nothing), and recomputes the touched customers' vectors with the very
+`feature_query` the nightly snapshot runs. Same rows, same SQL: an online vector equals that day's snapshot
+row (issue #16, "no training/serving skew"). When the customer's vector is already of the event's day, only
+the views fed by the changed tables are recomputed and merged, then the derived columns are re-derived.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Collection, Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from cdna.features.definitions import derived_features
+from cdna.features.snapshot import FeatureSet, connect, feature_query, prepare
+from cdna.features.sources import SOURCES, find_files
+
+__all__ = ["LiveFeatures", "VIEWS_OF_TABLE"]
+
+_log = logging.getLogger(__name__)
+
+# Which source tables feed which feature views (derived columns are re-derived after any change).
+VIEWS_OF_TABLE: dict[str, tuple[str, ...]] = {
+    "customers": ("profile",),
+    "transactions": ("transactions", "spend"),
+    "holdings": ("holdings",),
+    "web_events": ("web",),
+    "calls": ("calls",),
+    "signals": ("signals", "spend"),
+}
+# event-time column and identity of each source as `src_<table>` exposes them
+_KEY = {
+    "transactions": ("txn_id",),
+    "holdings": ("event_id",),
+    "web_events": ("event_id",),
+    "calls": ("call_id",),
+    "signals": ("source", "source_id", "kind", "label"),
+}
+
+
+class LiveFeatures:
+    """The source rows of one lake in memory, and point-in-time vectors of any customers on demand.
+
+    Attributes:
+        fs: the feature set (views, taxonomies, time zone).
+        lake_root: the lake folder (events written there by other processes are picked up by `catch_up`).
+        customers: ids known to the customers table.
+    """
+
+    def __init__(self, fs: FeatureSet, lake_root: Path, events_folder: Path | None = None) -> None:
+        self.fs = fs
+        self.lake_root = Path(lake_root)
+        self.events_folder = events_folder
+        self._lock = threading.Lock()
+        cfg = fs.config.model_copy(update={"threads": 1})  # many small queries: one thread avoids handoffs
+        self.con = connect(cfg)
+        self.reports = prepare(self.con, fs, self.lake_root)
+        self._files: set[str] = {f for r in self.reports.values() for f in r.files}
+        for name in SOURCES:
+            self.con.execute(f"CREATE TABLE mem_{name} AS SELECT * FROM src_{name}")
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW src_{name} AS SELECT * FROM mem_{name}")
+        self._columns = {
+            name: self.con.execute(f"SELECT * FROM mem_{name} LIMIT 0").description for name in SOURCES
+        }
+        self.lexicon = "_memo_cat" in {r[0] for r in self.con.execute("SHOW TABLES").fetchall()}
+        ids = self.con.execute("SELECT DISTINCT customer_id FROM mem_customers").fetchall()
+        self.customers: set[str] = {r[0] for r in ids}
+        views = {v.name: v for v in fs.views}
+        self._view_columns = {name: v.columns for name, v in views.items()}
+
+    # ------------------------------------------------------------------ rows in
+
+    def add(self, tables: dict[str, pa.Table]) -> dict[str, int]:
+        """Insert event rows (contract tables by name); rows whose id is already held are ignored.
+
+        Returns table name -> rows actually added.
+        """
+        added: dict[str, int] = {}
+        with self._lock:
+            for name, table in tables.items():
+                if name not in _KEY or table.num_rows == 0:
+                    continue
+                added[name] = self._insert(name, table)
+            if added.get("transactions") and self.lexicon:
+                from cdna.features.sources import _lexicon_map
+
+                _lexicon_map(self.con, self.fs.memo)  # categorise memo/merchant pairs seen for the first time
+        return added
+
+    def _insert(self, name: str, table: pa.Table) -> int:
+        spec = SOURCES[name]
+        have = set(table.column_names)
+        parts = []
+        for col in self._columns[name]:
+            cname = col[0]
+            src = spec.ts if cname == "ts" and spec.ts and spec.ts != "ts" else cname
+            typ = self._duck_type(name, cname)
+            parts.append(
+                f"CAST({src} AS {typ}) AS {cname}" if src in have else f"CAST(NULL AS {typ}) AS {cname}"
+            )
+        key = _KEY[name]
+        on = " AND ".join(f"m.{k} = n.{k}" for k in key)
+        self.con.register("_incoming", table)
+        try:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM (SELECT {', '.join(parts)} FROM _incoming) "
+                f"QUALIFY row_number() OVER (PARTITION BY {', '.join(key)}) = 1"
+            )
+        finally:
+            self.con.unregister("_incoming")
+        n = self.con.execute(
+            f"INSERT INTO mem_{name} SELECT n.* FROM _new n WHERE n.ts <= now() AND NOT EXISTS "
+            f"(SELECT 1 FROM mem_{name} m WHERE {on})"
+        ).fetchall()
+        return int(n[0][0]) if n else 0
+
+    def _duck_type(self, table: str, column: str) -> str:
+        if not hasattr(self, "_types"):
+            self._types: dict[str, dict[str, str]] = {}
+        if table not in self._types:
+            rows = self.con.execute(f"DESCRIBE mem_{table}").fetchall()
+            self._types[table] = {r[0]: r[1] for r in rows}
+        return self._types[table][column]
+
+    def catch_up(self) -> dict[str, int]:
+        """Load event files other processes wrote since the start (Parquet parts under the events folder)."""
+        if self.events_folder is None or not self.events_folder.is_dir():
+            return {}
+        added: dict[str, int] = {}
+        for name in _KEY:
+            for path in find_files(self.events_folder, name):
+                if name == "transactions" and "web_events" in str(path):
+                    continue
+                if str(path) in self._files:
+                    continue
+                import pyarrow.parquet as pq
+
+                try:
+                    table = pq.read_table(path)
+                except (OSError, pa.ArrowInvalid):
+                    continue  # a part being renamed into place; read on the next call
+                got = self.add({name: table})
+                self._files.add(str(path))
+                for k, v in got.items():
+                    added[k] = added.get(k, 0) + v
+        return added
+
+    def mark_loaded(self, paths: Iterable[Path]) -> None:
+        """Record files whose rows this engine already added (its own writes), so catch_up skips them."""
+        self._files.update(str(p) for p in paths)
+
+    # ------------------------------------------------------------------ vectors out
+
+    def vectors(self, customers: Collection[str], as_of: date) -> pa.Table:
+        """Every feature of `customers` as of the end of `as_of` (Korea time): the snapshot's columns."""
+        with self._lock:
+            self._entities(customers, as_of)
+            return self.con.execute(feature_query(self.fs) + "\nORDER BY customer_id").to_arrow_table()
+
+    def update(
+        self, current: dict[str, dict[str, Any]], tables: Collection[str], as_of: date
+    ) -> dict[str, dict[str, Any]]:
+        """New vectors of the customers in `current` (their stored vectors) after rows of `tables` changed.
+
+        A customer whose stored vector is of another day gets every view recomputed (windows moved); one of
+        the same day gets only the views fed by `tables`, merged into the stored vector, then re-derived.
+        """
+        same = [c for c, v in current.items() if v and str(v.get("as_of")) == str(as_of)]
+        other = [c for c in current if c not in set(same)]
+        out: dict[str, dict[str, Any]] = {}
+        if other:
+            out.update(_rows(self.vectors(other, as_of)))
+        if same:
+            views = sorted({v for t in tables for v in VIEWS_OF_TABLE.get(t, ())})
+            if not views:
+                return out | {c: current[c] for c in same}
+            partial = _rows(self._partial(same, as_of, views))
+            merged = {c: {**current[c], **partial.get(c, {})} for c in same}
+            out.update(self._derive(merged))
+        return out
+
+    def _entities(self, customers: Collection[str], as_of: date) -> None:
+        tz = self.fs.timezone
+        ids = pa.table({"customer_id": pa.array(sorted(customers), pa.string())})
+        self.con.register("_ids", ids)
+        try:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _entities AS SELECT customer_id, DATE '{as_of}' AS as_of, "
+                f"timezone('{tz}', CAST(DATE '{as_of}' + INTERVAL 1 DAY AS TIMESTAMP)) AS cutoff FROM _ids"
+            )
+        finally:
+            self.con.unregister("_ids")
+
+    def _partial(self, customers: Collection[str], as_of: date, views: list[str]) -> pa.Table:
+        with self._lock:
+            self._entities(customers, as_of)
+            return self.con.execute(feature_query(self.fs, only=views)).to_arrow_table()
+
+    def _derive(self, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Re-derive product count, trend, salary flag, churn risk from merged vectors (the snapshot's SQL)."""
+        derived = derived_features(self.fs.catalog)
+        names = {d.name for d in derived}
+        base_cols = [c for v in self.fs.views for c in v.columns]
+        table = pa.Table.from_pylist(
+            [{"customer_id": c, **{k: r.get(k) for k in base_cols}} for c, r in rows.items()]
+        )
+        with self._lock:
+            self.con.register("_merged", table)
+            try:
+                exprs = ", ".join(f"{d.expr} AS {d.name}" for d in derived)
+                got = self.con.execute(f"SELECT customer_id, {exprs} FROM _merged").to_arrow_table()
+            finally:
+                self.con.unregister("_merged")
+        new = _rows(got)
+        return {
+            c: {**{k: v for k, v in r.items() if k not in names}, **new.get(c, {})} for c, r in rows.items()
+        }
+
+    def evidence_rows(self, customers: Collection[str], cutoff: Any) -> tuple[Any, Any, Any]:
+        """Signals, page views and categorised outgoing transactions of `customers` that reasons may cite.
+
+        The windows of `recommend.scoring.load_evidence`: signals of the last 365 days, page views and
+        transactions of the last 90, all before `cutoff` (UTC).
+        """
+        ids = pa.table({"customer_id": pa.array(sorted(customers), pa.string())})
+        with self._lock:
+            self.con.register("_ev_ids", ids)
+            try:
+                args = [cutoff.to_pydatetime()]
+                sig = self.con.execute(
+                    "SELECT s.customer_id, s.ts, s.source, s.source_id, s.kind, s.label FROM src_signals s "
+                    "JOIN _ev_ids USING (customer_id) WHERE s.ts < $1 AND s.ts >= $1 - INTERVAL 365 DAY",
+                    args,
+                ).df()
+                web = self.con.execute(
+                    "SELECT s.customer_id, s.ts, s.event_id, s.page_category FROM src_web_events s "
+                    "JOIN _ev_ids USING (customer_id) WHERE s.ts < $1 AND s.ts >= $1 - INTERVAL 90 DAY",
+                    args,
+                ).df()
+                memos = self.con.execute(
+                    "SELECT s.customer_id, s.ts, s.txn_id, s.category FROM src_transactions_cat s "
+                    "JOIN _ev_ids USING (customer_id) WHERE s.direction = 'out' AND s.category IS NOT NULL "
+                    "AND s.ts < $1 AND s.ts >= $1 - INTERVAL 90 DAY",
+                    args,
+                ).df()
+            finally:
+                self.con.unregister("_ev_ids")
+        return sig, web, memos
+
+    def lead_rows(self, customers: Collection[str], now: Any, days: int = 60) -> tuple[Any, Any, Any]:
+        """Page views of `customers`, and every customer's call intents and product opens, in the `days` before
+        `now` (UTC)."""
+        ids = pa.table({"customer_id": pa.array(sorted(customers), pa.string())})
+        with self._lock:
+            self.con.register("_ld_ids", ids)
+            try:
+                args = [now.to_pydatetime(), days]
+                web = self.con.execute(
+                    "SELECT s.customer_id, s.ts, s.event_id, s.page_category FROM src_web_events s "
+                    "JOIN _ld_ids USING (customer_id) WHERE s.ts <= $1 AND s.ts > $1 - to_days($2)",
+                    args,
+                ).df()
+                # calls and opens of every customer: a call's wait for an open ends when nobody acts
+                calls = self.con.execute(
+                    "SELECT s.customer_id, s.ts, s.source_id, s.label FROM src_signals s "
+                    "WHERE s.kind = 'intent' AND s.source = 'call' AND s.ts <= $1 AND s.ts > $1 - to_days($2)",
+                    args,
+                ).df()
+                opens = self.con.execute(
+                    "SELECT s.customer_id, s.ts, s.product_id FROM src_holdings s "
+                    "WHERE s.event = 'open' AND s.ts > $1 - to_days($2)",
+                    args,
+                ).df()
+            finally:
+                self.con.unregister("_ld_ids")
+        for df in (web, calls, opens):
+            if len(df):
+                df["ts"] = pd.to_datetime(df["ts"], utc=True)
+        return web, calls, opens
+
+    def close(self) -> None:
+        """Release the in-memory database."""
+        self.con.close()
+
+
+def _rows(table: pa.Table) -> dict[str, dict[str, Any]]:
+    return {r["customer_id"]: r for r in table.to_pylist()}

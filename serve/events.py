@@ -1,0 +1,376 @@
+"""One handler for events, whether they come over HTTP (`POST /v1/events`) or a Redis Stream (`cdna stream`).
+
+A batch is checked event by event; the good events not seen before are appended to the lake
+(LAKE/events/date=D/<table>/), added to the in-memory source rows, and the touched customers get new
+feature vectors (only the views those tables feed), new scores from the champion, the decision policy and
+new recommendations in the online stores; triggers may open or merge leads. Event ids are recorded last,
+after every effect, and every effect is idempotent (rows keyed by event id, vectors recomputed from rows,
+leads merged by customer and product), so a redelivered event after a crash changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from cdna.core.config import Config, load_intents, load_policy, load_products, load_triggers
+from cdna.core.errors import CdnaError
+from cdna.core.lake import Lake
+from cdna.ingest.events import EventProblem, append_events, event_day, event_tables, parse_events
+from cdna.recommend.lead_store import LeadStore
+from cdna.recommend.leads import LeadInputs, find_leads
+from cdna.recommend.policy import apply_policy, check_policy
+from cdna.recommend.reasons import Evidence, ReasonContext
+
+__all__ = ["BatchResult", "EventProcessor"]
+
+_log = logging.getLogger("cdna.events")
+
+
+@dataclass
+class BatchResult:
+    """What one batch did.
+
+    Attributes:
+        received: events in the batch.
+        applied: new events whose effects were stored.
+        duplicates: events whose id was seen before (nothing changed).
+        problems: the refused events, with index and field.
+        customers: customers whose vectors and recommendations were recomputed.
+        suppressed: rule id -> offers the policy removed from those customers' top k.
+        leads_new / leads_merged: leads opened and merged.
+        timings: seconds per step.
+    """
+
+    received: int
+    applied: int = 0
+    duplicates: int = 0
+    problems: list[EventProblem] = field(default_factory=list)
+    customers: list[str] = field(default_factory=list)
+    suppressed: dict[str, int] = field(default_factory=dict)
+    leads_new: int = 0
+    leads_merged: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Ledger:
+    """Event ids whose effects are stored (LAKE/events/_ledger.sqlite)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._con.execute("PRAGMA busy_timeout = 5000")
+        self._con.execute("PRAGMA journal_mode = WAL")
+        self._con.execute("PRAGMA synchronous = NORMAL")
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS seen (event_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, "
+            "received_at REAL NOT NULL) WITHOUT ROWID"
+        )
+
+    def seen(self, ids: list[str]) -> set[str]:
+        out: set[str] = set()
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = ",".join("?" * len(part))
+            out |= {
+                r[0] for r in self._con.execute(f"SELECT event_id FROM seen WHERE event_id IN ({q})", part)
+            }
+        return out
+
+    def record(self, rows: list[tuple[str, str]]) -> None:
+        now = time.time()
+        self._con.execute("BEGIN IMMEDIATE")
+        self._con.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", [(e, c, now) for e, c in rows])
+        self._con.execute("COMMIT")
+
+
+class EventProcessor:
+    """Applies event batches to one lake: lake rows, online vectors, recommendations, leads.
+
+    Attributes:
+        lake: the lake.
+        config: the configuration (features, recommend, timezone).
+    """
+
+    def __init__(
+        self, lake: Lake, config: Config, features_store: Any = None, recs_store: Any = None
+    ) -> None:
+        from cdna.features.live import LiveFeatures
+        from cdna.features.online import SqliteOnlineStore
+        from cdna.recommend.runner import feature_set, reason_context, registry
+
+        self.lake = lake
+        self.config = config
+        self.fs = feature_set(config)
+        self.catalog = load_products()
+        self.intents = load_intents()
+        self.policy = load_policy()
+        check_policy(self.policy, self.catalog, self.intents.ids)
+        self.triggers = load_triggers()
+        self.events_folder = lake.root / "events"
+        self.live = LiveFeatures(self.fs, lake.root, self.events_folder)
+        self.features = features_store or SqliteOnlineStore(lake.online / "features.sqlite")
+        self.recs = recs_store or SqliteOnlineStore(lake.online / "recommendations.sqlite")
+        self.ledger = _Ledger(self.events_folder / "_ledger.sqlite")
+        self.leads = LeadStore(lake.online / "leads.sqlite")
+        self.ctx: ReasonContext = self._hygienic(reason_context(config, self.fs))
+        self._registry = registry(lake, config)
+        self.version, self.bundle = self._registry.champion()
+        self._lock = threading.Lock()
+        self._products = set(self.catalog.ids)
+        self._intent_ids = set(self.intents.ids)
+        self.branches = self._branches()
+        self._last_sweep: pd.Timestamp | None = None
+
+    def _hygienic(self, ctx: ReasonContext) -> ReasonContext:
+        from dataclasses import replace
+
+        h = self.policy.reason_hygiene
+        return replace(
+            ctx,
+            never_cite_intents=frozenset(h.never_cite_intents),
+            never_cite_features=frozenset(h.never_cite_features),
+            intent_must_support_product=h.intent_must_support_product,
+        )
+
+    def _branches(self) -> dict[str, str]:
+        """Customer id -> owning branch (the customer's 시군구; the synthetic bank has no branch table)."""
+        import duckdb
+
+        folder = self.lake.raw("customers")
+        if not folder.is_dir():
+            return {}
+        con = duckdb.connect()
+        try:
+            rows = con.execute(
+                f"SELECT customer_id, region_sido || ' ' || region_sigungu FROM read_parquet('{folder}/*.parquet')"
+            ).fetchall()
+        finally:
+            con.close()
+        return {str(c): str(b) for c, b in rows}
+
+    # ------------------------------------------------------------------ the batch
+
+    def process(self, raw: list[Any]) -> BatchResult:
+        """Apply one batch (JSON-like dicts); returns what changed and which events were refused."""
+        with self._lock:
+            return self._process(raw)
+
+    def _process(self, raw: list[Any]) -> BatchResult:
+        t0 = time.perf_counter()
+        res = BatchResult(received=len(raw))
+        good, problems = parse_events(raw, self._products, self._intent_ids)
+        known = []
+        for i, ev in good:
+            if ev.customer_id not in self.live.customers:
+                problems.append(
+                    EventProblem(i, "customer_id", f"unknown customer {ev.customer_id!r}", ev.event_id)
+                )
+            else:
+                known.append(ev)
+        res.problems = sorted(problems, key=lambda p: p.index)
+        seen = self.ledger.seen([ev.event_id for ev in known])
+        new = [ev for ev in known if ev.event_id not in seen]
+        res.duplicates = len(known) - len(new)
+        if not new:
+            res.timings["total_s"] = time.perf_counter() - t0
+            return res
+        tz = self.config.timezone
+        by_day: dict[date, list[Any]] = defaultdict(list)
+        for ev in new:
+            by_day[event_day(ev, tz)].append(ev)
+        all_tables: dict[str, list[pa.Table]] = defaultdict(list)
+        for day, evs in sorted(by_day.items()):
+            tables = event_tables(evs)
+            paths = append_events(self.events_folder, tables, day)
+            self.live.mark_loaded(paths)
+            for name, t in tables.items():
+                all_tables[name].append(t)
+        merged = {name: pa.concat_tables(ts) for name, ts in all_tables.items()}
+        self.live.catch_up()  # rows other workers or the stream consumer wrote meanwhile
+        self.live.add(merged)
+        res.timings["append_s"] = time.perf_counter() - t0
+        day_of: dict[str, date] = {}
+        for ev in new:
+            d = event_day(ev, tz)
+            day_of[ev.customer_id] = max(d, day_of.get(ev.customer_id, d))
+        self._refresh(day_of, set(merged), res)
+        res.timings["rescore_s"] = time.perf_counter() - t0 - res.timings["append_s"]
+        self._leads(new, merged, res)
+        self.ledger.record([(ev.event_id, ev.customer_id) for ev in new])
+        res.applied = len(new)
+        res.customers = sorted(day_of)
+        res.timings["total_s"] = time.perf_counter() - t0
+        return res
+
+    def _current(self, customers: list[str]) -> dict[str, dict[str, Any]]:
+        from cdna.core.errors import UnknownCustomerError
+
+        out: dict[str, dict[str, Any]] = {}
+        for c in customers:
+            try:
+                out[c] = self.features.get(c)
+            except (UnknownCustomerError, CdnaError):
+                out[c] = {}
+        return out
+
+    def _refresh(self, day_of: dict[str, date], tables: set[str], res: BatchResult) -> None:
+        """New vectors, scores, policy and recommendations of the touched customers."""
+        current = self._current(sorted(day_of))
+        groups: dict[date, list[str]] = defaultdict(list)
+        for c, d in day_of.items():
+            stored = current[c].get("as_of")
+            if stored and str(stored) > str(d):
+                d = date.fromisoformat(str(stored)[:10])  # a late event: keep the vector's (later) day
+            groups[d].append(c)
+        vectors: dict[str, dict[str, Any]] = {}
+        for d, cs in groups.items():
+            got = self.live.update({c: current[c] for c in cs}, tables, d)
+            for c in cs:
+                # keep what the batch adds beside the views (segments) and take every recomputed column
+                vectors[c] = {**current[c], **got.get(c, {})}
+        self.features.put_many(vectors)
+        feats = _frame(vectors, self.fs)
+        for d, cs in groups.items():
+            part = feats[feats["customer_id"].isin(cs)].reset_index(drop=True)
+            self._rescore(part, d, res)
+
+    def _rescore(self, feats: pd.DataFrame, as_of: date, res: BatchResult) -> None:
+        from cdna.recommend.realtime import rescore
+
+        evidence = self._evidence(list(feats["customer_id"]), as_of)
+        out = rescore(
+            self.bundle,
+            feats,
+            self.catalog,
+            self.intents,
+            self.config.recommend,
+            self.ctx,
+            str(self.version),
+            self.policy,
+            evidence,
+        )
+        for rule, n in out.counts.items():
+            res.suppressed[rule] = res.suppressed.get(rule, 0) + n
+        rows = {
+            c: {
+                "as_of": str(as_of),
+                "model_version": str(self.version),
+                "recommendations": items,
+                "suppressed_by": out.suppressed.get(c, []),
+            }
+            for c, items in out.items.items()
+        }
+        self.recs.put_many(rows)
+
+    def _evidence(self, customers: list[str], as_of: date) -> Evidence:
+        from cdna.recommend.reasons import evidence_window
+
+        cutoff = evidence_window(as_of, self.config.timezone)
+        sig, web, memos = self.live.evidence_rows(customers, cutoff)
+        return Evidence(sig, web, cutoff, memos)
+
+    # ------------------------------------------------------------------ leads
+
+    def _leads(self, new: list[Any], tables: dict[str, pa.Table], res: BatchResult) -> None:
+        if not self.triggers.triggers:
+            return
+        customers = sorted({ev.customer_id for ev in new})
+        now = pd.Timestamp(max(ev.ts for ev in new))
+        web, calls, opens = self.live.lead_rows(customers, now)
+        dep = tables.get("transactions")
+        deposits = pd.DataFrame(columns=["customer_id", "ts", "txn_id", "amount"])
+        if dep is not None:
+            d = dep.select(["customer_id", "ts", "txn_id", "amount", "direction"]).to_pandas()
+            deposits = d[d["direction"] == "in"].drop(columns=["direction"])
+        # the first batch looks back one day only: older unanswered inquiries are not news
+        since = self._last_sweep if self._last_sweep is not None else now - pd.Timedelta(days=1)
+        inp = LeadInputs(web, deposits, calls, opens, now, since)
+        found = find_leads(self.triggers, inp, self.intents, self.catalog)
+        if found:
+            feats = _frame(self._current(sorted({lead.customer_id for lead in found})), self.fs)
+            scores = pd.DataFrame(
+                {
+                    "customer_id": [lead.customer_id for lead in found],
+                    "product_id": [lead.product_id for lead in found],
+                    "score": 1.0,
+                }
+            ).drop_duplicates(["customer_id", "product_id"])
+            kept = apply_policy(scores, feats, self.policy, self.catalog).kept
+            allowed = set(zip(kept["customer_id"], kept["product_id"], strict=True))
+            found = [lead for lead in found if (lead.customer_id, lead.product_id) in allowed]
+            res.leads_new, res.leads_merged = self.leads.upsert(found, self.branches)
+        self.leads.close_expired(now)
+        self._last_sweep = now if self._last_sweep is None else max(self._last_sweep, now)
+
+    def close(self) -> None:
+        """Release stores and the in-memory rows."""
+        self.live.close()
+        self.leads.close()
+
+
+def _frame(vectors: dict[str, dict[str, Any]], fs: Any) -> pd.DataFrame:
+    """Vectors as the scorer's feature frame (the snapshot's columns and dtypes, as_of as a date)."""
+    df = pd.DataFrame.from_records([{"customer_id": c, **v} for c, v in vectors.items()])
+    if "as_of" in df.columns:
+        df["as_of"] = pd.to_datetime(df["as_of"]).dt.date
+    for v in fs.views:
+        for f in v.features:
+            if f.name in df.columns and df[f.name].dtype == object:
+                conv = pd.to_numeric(df[f.name], errors="coerce")
+                if conv.notna().sum() == df[f.name].notna().sum():
+                    df[f.name] = conv
+    return df
+
+
+class EventsHolder:
+    """The service's event processor, built off the request path (it loads the lake's rows and the champion).
+
+    Attributes:
+        lake: the lake.
+        error: why the processor could not be built (None while starting or once ready).
+    """
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self.error: str | None = None
+        self._proc: EventProcessor | None = None
+        self._leads: LeadStore | None = None
+        self._lock = threading.Lock()
+
+    def build(self) -> None:
+        """Build the processor now (called in a worker thread at start-up); failures are kept in `error`."""
+        from cdna.core.config import load_config
+
+        with self._lock:
+            if self._proc is not None:
+                return
+            try:
+                self._proc = EventProcessor(self.lake, load_config())
+                self.error = None
+            except Exception as exc:  # noqa: BLE001 - reported on POST /v1/events as a 503
+                self.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+                _log.warning("event processor not available: %s", type(exc).__name__)
+
+    def processor(self) -> EventProcessor | None:
+        """The processor, or None until built (see `error`)."""
+        return self._proc
+
+    def lead_store(self) -> LeadStore | None:
+        """The lead store (opened on first use; None when the lake has none yet)."""
+        if self._proc is not None:
+            return self._proc.leads
+        path = self.lake.online / "leads.sqlite"
+        if self._leads is None and path.exists():
+            self._leads = LeadStore(path)
+        return self._leads
