@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from cdna.cli.state import parse_day, state
+from cdna.contracts.results import FeaturesResult
 from cdna.core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -289,6 +290,7 @@ def materialize_cmd(
         },
         f"{res.snapshot.rows:,} customers as of {day}: offline store {len(res.view_files)} views, "
         f"online store {res.online_rows:,} vectors → {res.online_path}",
+        schema=FeaturesResult,
     )
 
 

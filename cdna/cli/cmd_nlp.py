@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from cdna.cli.state import exit_for, parse_day, state
+from cdna.contracts.results import MineResult
 
 __all__ = ["iter_lines", "register"]
 
@@ -103,6 +104,7 @@ def register(app: typer.Typer) -> None:
                 "run_record": str(summary.run_record),
             },
             table,
+            schema=MineResult,
         )
         record = json.loads(Path(str(summary.run_record)).read_text()) if summary.run_record else {}
         failures = record.get("failures", [])

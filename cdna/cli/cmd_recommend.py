@@ -10,6 +10,7 @@ from rich.table import Table
 
 from cdna.cli.console import Output
 from cdna.cli.state import parse_day, state
+from cdna.contracts.results import RecommendResult, RetrainResult
 from cdna.core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -271,6 +272,7 @@ def register(app: typer.Typer) -> None:
             o.result(
                 {"ran": False, "triggers": trig, "champion": res.champion_version},
                 f"no trigger fired: champion version {res.champion_version} kept, nothing trained",
+                schema=RetrainResult,
             )
             return
         assert res.decision is not None and res.train is not None
@@ -294,6 +296,7 @@ def register(app: typer.Typer) -> None:
                 "timings": res.train.timings,
             },
             f"{verdict}: " + "; ".join(d.reasons) + f"\nchampion: version {res.champion_version}",
+            schema=RetrainResult,
         )
         o.say(f"report → {res.train.report}  (the reason is recorded in MLflow run {res.train.run_id})")
 
@@ -346,6 +349,7 @@ def register(app: typer.Typer) -> None:
             },
             f"{n:,} customers × top {st.config.recommend.k} as of {day} (model v{version}) → "
             + ", ".join(str(p) for p in paths),
+            schema=RecommendResult,
         )
 
     app.add_typer(models_app, name="models", rich_help_panel="Stages")

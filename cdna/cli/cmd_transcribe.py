@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cdna.cli.state import exit_for, parse_day, state
+from cdna.contracts.results import TranscribeResult
 
 if TYPE_CHECKING:
     from cdna.core.lake import Lake
@@ -92,7 +93,7 @@ def _report(ctx: typer.Context, summary: RunSummary) -> None:
         f"skipped {summary.skipped:,} already done; {len(summary.no_speech):,} without speech; "
         f"{len(summary.failures):,} failed · run record {summary.record}"
     )
-    o.result(data, line)
+    o.result(data, line, schema=TranscribeResult)
     for f in summary.no_speech[:20]:
         o.say(f"[yellow]no speech:[/] {f.message}")
     for f in summary.failures[:20]:

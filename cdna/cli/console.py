@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import (
@@ -58,8 +59,14 @@ class Output:
         if not self.quiet and not self.json:
             self.err.print(message)
 
-    def result(self, data: dict[str, Any], human: Any = None) -> None:
-        """The command's result: JSON with --json, else the human rendering (or the dict)."""
+    def result(self, data: dict[str, Any], human: Any = None, schema: type[BaseModel] | None = None) -> None:
+        """The command's result: JSON with --json, else the human rendering (or the dict).
+
+        With `schema` (a model of cdna.contracts.results) the data is checked against it first, so what the
+        nightly run parses is what the command printed.
+        """
+        if schema is not None:
+            schema.model_validate(data)
         if self.json:
             print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         elif human is not None:

@@ -17,10 +17,21 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from cdna.contracts.results import (
+    FeaturesResult,
+    MineResult,
+    RecommendResult,
+    RetrainResult,
+    StageResult,
+    TranscribeResult,
+    parse_stage_result,
+)
 from cdna.core.config import Config
 from cdna.core.lake import Lake, atomic_write_text, partition_lock
+
+R = TypeVar("R", bound=StageResult)
 
 __all__ = ["NightOptions", "NightResult", "StageOutcome", "night_stages", "nights", "run_night"]
 
@@ -60,7 +71,7 @@ class StageOutcome:
     status: str
     wall_s: float
     log: str
-    result: Any = None
+    result: StageResult | None = None
     run_records: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -144,12 +155,7 @@ def _run_stage(name: str, argv: list[str], opts: NightOptions, log_dir: Path) ->
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=fh, text=True, env=env, check=False)
         if proc.stdout:
             fh.write("\n--- result (stdout) ---\n" + proc.stdout)
-    result: Any = None
-    if proc.stdout.strip():
-        try:
-            result = json.loads(proc.stdout)
-        except json.JSONDecodeError:
-            result = proc.stdout.strip()[-2000:]
+    result = parse_stage_result(name, proc.stdout) if proc.stdout.strip() else None
     status = STATUS_BY_CODE.get(proc.returncode, "failed")
     return StageOutcome(
         name,
@@ -163,47 +169,54 @@ def _run_stage(name: str, argv: list[str], opts: NightOptions, log_dir: Path) ->
     )
 
 
-def _result(res: NightResult, *names: str) -> dict[str, Any]:
+def _result(res: NightResult, model: type[R], *names: str) -> R | None:
     for s in reversed(res.stages):
-        if s.name in names and isinstance(s.result, dict):
+        if s.name in names and isinstance(s.result, model):
             return s.result
-    return {}
+    return None
 
 
 def headline(res: NightResult) -> dict[str, Any]:
-    """The figures the morning shift looks at first, picked from the stages' JSON results."""
-    asr = _result(res, "transcribe")
-    mine = _result(res, "mine")
-    feats = _result(res, "features")
-    recs = _result(res, "recommend")
-    boot = _result(res, "retrain-bootstrap")
-    retrain = _result(res, "retrain")
+    """The figures the morning shift looks at first, read from the stages' typed results."""
+    asr = _result(res, TranscribeResult, "transcribe")
+    mine = _result(res, MineResult, "mine")
+    feats = _result(res, FeaturesResult, "features")
+    recs = _result(res, RecommendResult, "recommend")
+    decision = _result(res, RetrainResult, "retrain", "retrain-bootstrap")
+    retrain = _result(res, RetrainResult, "retrain")
     out: dict[str, Any] = {"durations_s": {s.name: s.wall_s for s in res.stages}}
     if asr:
         out["recordings"] = {
-            k: asr.get(k) for k in ("files_seen", "done", "skipped", "no_speech") if k in asr
+            "files_seen": asr.files_seen,
+            "done": asr.done,
+            "skipped": asr.skipped,
+            "no_speech": asr.no_speech,
         }
-        out["audio_hours"] = round(float(asr.get("audio_s") or 0) / 3600, 3)
-        out["real_time_factor"] = asr.get("rtf")
-        out["files_failed"] = asr.get("failed", [])
+        out["audio_hours"] = round(asr.audio_s / 3600, 3)
+        out["real_time_factor"] = asr.rtf
+        out["files_failed"] = [f.model_dump() for f in asr.failed]
     if mine:
-        out["pii_masked_by_type"] = mine.get("pii_masked", {})
-        out["signals_by_kind"] = mine.get("signals", {})
+        out["pii_masked_by_type"] = mine.pii_masked
+        out["signals_by_kind"] = mine.signals
     if feats:
-        out["feature_rows"] = feats.get("rows")
-        out["feature_views"] = len(feats.get("views", {}) or {})
+        out["feature_rows"] = feats.rows
+        out["feature_views"] = len(feats.views)
     if recs:
-        out["recommendations"] = {k: recs.get(k) for k in ("customers", "rows", "model_version") if k in recs}
-    decision = boot or retrain
+        out["recommendations"] = {
+            "customers": recs.customers,
+            "rows": recs.rows,
+            "model_version": recs.model_version,
+        }
     if decision:
         out["retrain"] = {
-            k: decision.get(k) for k in ("ran", "promoted", "reasons", "champion") if k in decision
+            "ran": decision.ran,
+            "promoted": decision.promoted,
+            "reasons": decision.reasons,
+            "champion": decision.champion,
         }
-        if "metrics" in decision:
-            out["retrain"]["map@5"] = (decision["metrics"] or {}).get("map@5")
-    drift = next(
-        (t for t in (retrain.get("triggers") or []) if isinstance(t, dict) and t.get("name") == "drift"), None
-    )
+        if decision.metrics:
+            out["retrain"]["map@5"] = decision.metrics.get("map@5")
+    drift = next((t for t in (retrain.triggers if retrain else []) if t.get("name") == "drift"), None)
     if drift:
         out["feature_drift"] = drift.get("detail")
     return out
@@ -281,6 +294,8 @@ def run_night(
         res.wall_s = round(time.perf_counter() - t0, 2)
         res.summary = headline(res)
         data = asdict(res)
+        for stage, outcome in zip(data["stages"], res.stages, strict=True):
+            stage["result"] = outcome.result.model_dump(mode="json") if outcome.result is not None else None
         atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str))
         from cdna.core.runs import render_night_html
 
