@@ -1,5 +1,7 @@
 """Retention: purge raw audio, unmasked transcripts and old run logs past the configured age.
 
+Backups of replaced or dropped raw tables (LAKE/_backups/) go at the first retention run after the change.
+
 Masked signals, features and recommendations are never purged here. A transcript partition is purged
 only once its date has been mined (LAKE/signals/date=D exists), so no evidence is lost before it is
 extracted.
@@ -20,13 +22,14 @@ __all__ = ["PurgeItem", "PurgePlan", "apply_purge", "plan_purge"]
 
 _DATE_DIR = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 _RUN_DATE = re.compile(r"-(\d{8})T\d{6}Z")
+_BACKUP_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})T")
 
 
 @dataclass(frozen=True)
 class PurgeItem:
     """One folder or file to delete, with why."""
 
-    kind: str  # audio | transcripts | runs
+    kind: str  # audio | transcripts | runs | backups
     path: Path
     day: date
     bytes: int
@@ -91,6 +94,19 @@ def plan_purge(lake: Lake, cfg: RetentionConfig, as_of: date, today: date | None
             continue
         plan.items.append(
             PurgeItem("transcripts", path, day, _size(path), f"unmasked text older than {keep_text} day(s)")
+        )
+    # data moved aside by `cdna data replace|drop` is kept until the next retention run, whatever its age
+    for path in sorted(lake.backups.glob(f"{lake.raw_root.name}/*/*")) if lake.backups.is_dir() else []:
+        m = _BACKUP_DATE.match(path.name)
+        stamp = date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else today
+        plan.items.append(
+            PurgeItem(
+                "backups",
+                path,
+                stamp,
+                _size(path),
+                f"backup of {path.parent.name} kept until this retention run",
+            )
         )
     if lake.runs.is_dir():
         for path in sorted(lake.runs.iterdir()):

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cdna.contracts.parts import read_raw
 from cdna.contracts.schemas import SIGNALS, TRANSACTIONS, TRANSCRIPTS, conform, read_table
 from cdna.core.config import NlpConfig, load_decoder_terms
 from cdna.core.errors import LakeError
@@ -82,11 +83,10 @@ def _read_transcripts(files: list[Path]) -> pa.Table:
 
 
 def _transactions_by_day(lake: Lake, days: set[str] | None) -> tuple[dict[str, pa.Table], list[Path]]:
-    folder = lake.raw("transactions")
-    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    files = lake.raw_parts("transactions")  # every import's part, one row per txn_id (issue 15)
     if not files:
         return {}, []
-    table = read_table(folder, TRANSACTIONS).select(["txn_id", "customer_id", "ts", "memo", "merchant"])
+    table = read_raw(lake, TRANSACTIONS).select(["txn_id", "customer_id", "ts", "memo", "merchant"])
     # pyarrow formats tz-aware timestamps in their own zone: shift to Korea time first.
     shifted = table.column("ts").cast(pa.timestamp("us", tz="Asia/Seoul"))
     local = pc.strftime(shifted, format="%Y-%m-%d")
@@ -175,7 +175,7 @@ def run_mine(
                 summary.days_skipped.append(d)
                 continue
         try:
-            with partition_lock(lake, f"signals/date={d}"):
+            with partition_lock(lake, lake.rel(lake.signals_day(d))):
                 calls = mine_calls(_read_transcripts(files), models, options) if files else None
                 memo = mine_memos(memos, models, options) if memos is not None else None
                 parts = [r.signals for r in (calls, memo) if r is not None]
@@ -198,7 +198,7 @@ def run_mine(
                     if files and not any(files[0].parent.iterdir()):
                         shutil.rmtree(files[0].parent, ignore_errors=True)
         except Exception as exc:  # one bad day must not stop the others (recorded, exit code 3)
-            run.fail(f"signals/date={d}", f"{type(exc).__name__}: {exc}")
+            run.fail(lake.rel(lake.signals_day(d)), f"{type(exc).__name__}: {exc}")
         if progress:
             progress(d)
     run.outputs = summary.outputs

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,13 +12,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cdna.contracts.schemas import RECOMMENDATIONS, SIGNALS, WEB_EVENTS, conform, read_table
-from cdna.core.config import IntentTaxonomy, ProductCatalog, RecommendConfig
+from cdna.contracts.parts import raw_relation, read_raw
+from cdna.contracts.schemas import RECOMMENDATIONS, SIGNALS, TRANSACTIONS, WEB_EVENTS, conform, read_table
+from cdna.core.config import IntentTaxonomy, PolicyConfig, ProductCatalog, RecommendConfig
 from cdna.core.duck import scan
 from cdna.core.lake import Lake, atomic_write_parquet
 from cdna.recommend.dataset import aligned_features, build_candidates
 from cdna.recommend.labels import candidates
 from cdna.recommend.models import PairRows
+from cdna.recommend.policy import RULES, customer_facts, rule_codes
 from cdna.recommend.reasons import Evidence, Explainer, ReasonContext, evidence_window
 
 __all__ = [
@@ -25,6 +28,7 @@ __all__ = [
     "batch_recommend",
     "load_evidence",
     "recommendations_table",
+    "suppression_counts",
     "write_online",
     "write_recommendations",
 ]
@@ -42,6 +46,15 @@ class TopK:
 
     frame: pd.DataFrame
     matrix: np.ndarray | PairRows | None = None
+    suppressed: dict[str, int] = field(default_factory=dict)
+
+
+def _ranks(cust: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """1-based rank of each position of `order` (pairs sorted by customer, then best first) within its customer."""
+    c_sorted = cust[order]
+    start = np.r_[True, c_sorted[1:] != c_sorted[:-1]]
+    first_pos = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+    return np.arange(len(order)) - first_pos + 1
 
 
 def _top_k_chunk(
@@ -51,6 +64,7 @@ def _top_k_chunk(
     intents: IntentTaxonomy,
     cfg: RecommendConfig,
     k: int,
+    policy: PolicyConfig | None = None,
 ) -> TopK:
     pairs = candidates(feats, catalog)
     aligned = aligned_features(feats, pairs, catalog, intents, cfg)
@@ -73,10 +87,16 @@ def _top_k_chunk(
     # ties broken by catalogue order (integer codes: sorting the id strings was a third of this function)
     product_code = pd.Categorical(pairs["product_id"], categories=catalog.ids).codes
     order = np.lexsort((product_code, -score, cust))
-    c_sorted = cust[order]
-    start = np.r_[True, c_sorted[1:] != c_sorted[:-1]]
-    first_pos = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-    rank = np.arange(len(order)) - first_pos + 1
+    rank = _ranks(cust, order)
+    suppressed: dict[str, int] = {}
+    if policy is not None:
+        # the decision policy (issue 16): offers a rule forbids leave the ranking; the ones that would
+        # have been in the top k are counted per rule
+        code = rule_codes(customer_facts(feats, policy, catalog), cust, product_code, policy, catalog)
+        shown = code[order][rank <= k]
+        suppressed = {rule: int((shown == i + 1).sum()) for i, rule in enumerate(RULES)}
+        order = order[code[order] == 0]
+        rank = _ranks(cust, order)
     keep = order[rank <= k]
     rows = cust[keep]
     frame = pd.DataFrame(
@@ -89,8 +109,8 @@ def _top_k_chunk(
         }
     )
     if scored is not None:
-        return TopK(frame, PairRows(scored, keep))
-    return TopK(frame, None if M is None else M[keep])
+        return TopK(frame, PairRows(scored, keep), suppressed)
+    return TopK(frame, None if M is None else M[keep], suppressed)
 
 
 def _memo_categories(lake: Lake, cutoff: pd.Timestamp, days: int = 90) -> pd.DataFrame:
@@ -104,15 +124,14 @@ def _memo_categories(lake: Lake, cutoff: pd.Timestamp, days: int = 90) -> pd.Dat
     from cdna.core.config import load_memo_categories
 
     empty = pd.DataFrame(columns=["customer_id", "ts", "txn_id", "category"])
-    folder = lake.raw("transactions")
-    if not folder.is_dir() or not any(folder.glob("*.parquet")):
+    if not lake.raw_parts("transactions"):
         return empty
     lo = cutoff - pd.Timedelta(days=days)
     con = duckdb.connect()
     try:
         df = con.execute(
             f"SELECT customer_id, ts, txn_id, lower(coalesce(memo, '') || ' ' || coalesce(merchant, '')) AS text "
-            f"FROM {scan(folder / '*.parquet')} "
+            f"FROM {raw_relation(lake, TRANSACTIONS)} "
             "WHERE direction = 'out' AND ts < ? AND ts >= ?",
             [cutoff.to_pydatetime(), lo.to_pydatetime()],
         ).df()
@@ -136,12 +155,9 @@ def load_evidence(lake: Lake, as_of: date, timezone: str) -> Evidence:
         )
         sig = t.to_pandas()
     web = pd.DataFrame(columns=["customer_id", "ts", "event_id", "page_category"])
-    folder = lake.raw("web_events")
-    if folder.is_dir() and any(folder.glob("*.parquet")):
+    if lake.raw_parts("web_events"):
         web = (
-            read_table(folder, WEB_EVENTS)
-            .select(["customer_id", "ts", "event_id", "page_category"])
-            .to_pandas()
+            read_raw(lake, WEB_EVENTS).select(["customer_id", "ts", "event_id", "page_category"]).to_pandas()
         )
     memos = _memo_categories(lake, cutoff)
     lo = cutoff - pd.Timedelta(days=365)
@@ -196,14 +212,35 @@ def batch_recommend(
     evidence: Evidence | None = None,
     reasons: bool = True,
     chunk: int = 50_000,
+    policy: PolicyConfig | None = None,
 ) -> pa.Table:
-    """Top-k with reasons for every customer of `feats`, `chunk` customers at a time (bounded memory)."""
+    """Top-k with reasons for every customer of `feats`, `chunk` customers at a time (bounded memory).
+
+    With a `policy`, only offers every rule allows are ranked; the per-rule counts of offers it removed
+    from the top k travel with the table as schema metadata (`suppression_counts` reads them).
+    """
     explainer = Explainer(bundle.model, ctx, 3) if reasons and hasattr(bundle.model, "booster_") else None
     parts = []
+    counts = dict.fromkeys(RULES, 0)
     for i in range(0, max(len(feats), 1), chunk):
-        top = _top_k_chunk(bundle, feats.iloc[i : i + chunk], catalog, intents, cfg, cfg.k)
+        top = _top_k_chunk(bundle, feats.iloc[i : i + chunk], catalog, intents, cfg, cfg.k, policy)
+        for rule, n in top.suppressed.items():
+            counts[rule] += n
         parts.append(recommendations_table(top, explainer, version, evidence))
-    return pa.concat_tables(parts)
+    table = pa.concat_tables(parts)
+    if policy is None:
+        return table
+    meta = {**(table.schema.metadata or {}), _POLICY_META: json.dumps(counts).encode()}
+    return table.replace_schema_metadata(meta)
+
+
+_POLICY_META = b"cdna.policy_suppressed"
+
+
+def suppression_counts(table: pa.Table) -> dict[str, int] | None:
+    """Rule id -> offers the decision policy removed from the top k, as `batch_recommend` recorded it."""
+    raw = (table.schema.metadata or {}).get(_POLICY_META)
+    return None if raw is None else {str(k): int(v) for k, v in json.loads(raw).items()}
 
 
 def write_recommendations(lake: Lake, table: pa.Table, as_of: date, out: Path | None = None) -> list[Path]:
@@ -220,7 +257,7 @@ def write_online(lake: Lake, table: pa.Table, meta: dict[str, Any]) -> tuple[Pat
 
     from cdna.features.online import write_sqlite_store
 
-    path = lake.online / "recommendations.sqlite"
+    path = lake.online_recommendations_db
     tmp = lake.tmp_dir("recommend") / "online-recs.parquet"
     con = duckdb.connect()
     try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from cdna.core.config import ServeConfig
 from cdna.core.errors import ConfigError
+from cdna.core.lake import Lake
 
 __all__ = ["ENV_SETTINGS", "ServeSettings"]
 
@@ -26,7 +27,7 @@ def _default_retrain_command() -> tuple[str, ...]:
 
 def _default_rescore_command() -> tuple[str, ...]:
     # `recommend --all` writes LAKE/recommendations/date=D/ and the online top-k store (and needs an --out copy).
-    out = "{lake}/.tmp/serve/rescored.parquet"
+    out = str(Lake(Path("{lake}")).tmp_dir("serve") / "rescored.parquet")
     return (sys.executable, "-c", _CLI, "--json", "recommend", "--all", "--out", out, "--lake", "{lake}")
 
 
@@ -42,6 +43,12 @@ class ServeSettings:
         reload_interval_s: seconds between polls of the champion alias and the serving files.
         max_k: largest `k` accepted by the recommendations endpoint.
         audit: write the access log.
+        audit_key_file / audit_key_env: the checkpoint signing key, outside the lake (the variable wins;
+            the file is created owner-only on first start when missing).
+        audit_checkpoint_every: rows between signed checkpoints.
+        audit_timeout_s: how long a lookup waits for its audit row before a 503 (fail closed).
+        audit_queue: audit rows that may wait for the writer thread before lookups are refused.
+        purposes: allowed X-Purpose values of customer lookups (400 otherwise).
         retrain_command: argv of the background retrain; `{lake}` is replaced by the lake path.
         rescore_command: argv run after a retrain that promoted a new champion (batch scores for it);
             empty to skip.
@@ -57,6 +64,12 @@ class ServeSettings:
     reload_interval_s: float = 5.0
     max_k: int = 20
     audit: bool = True
+    audit_key_file: Path | None = Path("~/.config/cdna/audit.key")
+    audit_key_env: str | None = "CDNA_AUDIT_KEY"
+    audit_checkpoint_every: int = 1000
+    audit_timeout_s: float = 2.0
+    audit_queue: int = 10000
+    purposes: tuple[str, ...] = ("counseling", "sales", "complaint", "review", "compliance")
     retrain_command: tuple[str, ...] = field(default_factory=_default_retrain_command)
     rescore_command: tuple[str, ...] = field(default_factory=_default_rescore_command)
     console: bool = True
@@ -74,6 +87,12 @@ class ServeSettings:
             "reload_interval_s": cfg.reload_interval_s,
             "max_k": cfg.max_k,
             "audit": cfg.audit,
+            "audit_key_file": cfg.audit_key_file,
+            "audit_key_env": cfg.audit_key_env,
+            "audit_checkpoint_every": cfg.audit_checkpoint_every,
+            "audit_timeout_s": cfg.audit_timeout_s,
+            "audit_queue": cfg.audit_queue,
+            "purposes": tuple(cfg.purposes),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -82,6 +101,8 @@ class ServeSettings:
         """JSON for ENV_SETTINGS (read back by `from_env` in each worker)."""
         data = asdict(self)
         data["lake"] = str(self.lake)
+        data["audit_key_file"] = str(self.audit_key_file) if self.audit_key_file else None
+        data["purposes"] = list(self.purposes)
         data["retrain_command"] = list(self.retrain_command)
         data["rescore_command"] = list(self.rescore_command)
         return json.dumps(data)
@@ -96,6 +117,10 @@ class ServeSettings:
             )
         data = json.loads(raw)
         data["lake"] = Path(data["lake"])
+        if data.get("audit_key_file"):
+            data["audit_key_file"] = Path(data["audit_key_file"])
+        if "purposes" in data:
+            data["purposes"] = tuple(data["purposes"])
         data["retrain_command"] = tuple(data.get("retrain_command") or _default_retrain_command())
         data["rescore_command"] = tuple(data.get("rescore_command", _default_rescore_command()))
         return cls(**data)

@@ -258,7 +258,7 @@ def materialize_cmd(
     lk = st.lake(lake)
     fs = _feature_set(st.config)
     day = parse_day(as_of) or latest_event_day(fs, lk)
-    with partition_lock(lk, f"features/date={day}"):
+    with partition_lock(lk, lk.rel(lk.partition(lk.features.name, day))):
         res = materialize(fs, lk, day)
     run = RunRecord(
         "features-materialize",

@@ -61,6 +61,28 @@ class Lake:
         """The single Parquet file the generator or import writes for a raw table."""
         return self.raw(table) / f"{table}.parquet"
 
+    def raw_parts(self, table: str) -> list[Path]:
+        """Every Parquet part of a raw table, oldest first: the generator's file, then imports by time.
+
+        Imports only add parts (`part-<UTC time>-<content hash>.parquet`, issue 15), so a stage reads them
+        all; `cdna.contracts.parts` keeps one row per key.
+        """
+        folder = self.raw(table)
+        if not folder.is_dir():
+            return []
+        files = [p for p in folder.glob("*.parquet") if not p.name.startswith(".")]
+        return sorted(files, key=lambda p: (p.name.startswith("part-"), p.name))
+
+    @property
+    def import_ledger(self) -> Path:
+        """One JSON line per import, replace and drop of a raw table (`cdna data history`)."""
+        return self.state / "imports.jsonl"
+
+    @property
+    def backups(self) -> Path:
+        """Raw parts moved aside by `cdna data replace|drop`, kept until the next retention run."""
+        return self.root / "_backups"
+
     def require_raw(self, table: str) -> Path:
         """The raw table's folder, or a LakeError naming it when it has no Parquet file."""
         folder = self.raw(table)
@@ -70,6 +92,15 @@ class Lake:
                 hint=f"run `cdna world --out {self.root}` or `cdna validate {table} FILE --lake {self.root}`",
             )
         return folder
+
+    @staticmethod
+    def audio_ref(day: date | str, filename: str) -> str:
+        """The lake-relative `audio_path` a calls manifest stores for a recording (no lake needed to build it)."""
+        return Lake(Path("/")).rel(Lake(Path("/")).audio_day(day) / filename)
+
+    def rel(self, path: Path) -> str:
+        """`path` relative to the lake root, with forward slashes (manifests, lock names, run records)."""
+        return path.relative_to(self.root).as_posix()
 
     def partition(self, area: str, day: date | str) -> Path:
         """A date partition such as transcripts/date=2025-06-30."""
@@ -181,6 +212,21 @@ class Lake:
         return self.online / "recommendations.sqlite"
 
     @property
+    def leads_db(self) -> Path:
+        """Event-based leads per branch (SQLite; issue 16)."""
+        return self.online / "leads.sqlite"
+
+    @property
+    def events(self) -> Path:
+        """Events posted or streamed in (events/date=D/<table>/part-*.parquet): source rows like raw/ (issue 16)."""
+        return self.root / "events"
+
+    @property
+    def events_ledger(self) -> Path:
+        """Ids of the events whose effects are stored (idempotent delivery)."""
+        return self.events / "_ledger.sqlite"
+
+    @property
     def reports(self) -> Path:
         return self.root / "reports"
 
@@ -239,6 +285,7 @@ class Lake:
                 self.reports,
                 self.state,
                 self.serve_dir,
+                self.backups,
             )
         )
 

@@ -281,9 +281,9 @@ def _calls_tables(
             if prerendered:
                 pre = prerendered[len(jobs) % len(prerendered)]
                 turns, intents = list(pre.turns), list(pre.intents)
-                audio_path = f"audio/date={day}/{call_ids[i]}{pre.audio.suffix}"
+                audio_path = Lake.audio_ref(day, f"{call_ids[i]}{pre.audio.suffix}")
             else:
-                audio_path = f"audio/date={day}/{call_ids[i]}.wav"
+                audio_path = Lake.audio_ref(day, f"{call_ids[i]}.wav")
             jobs.append(AudioJob(call_ids[i], day, turns, (seed, 3, chunk, i), pre.audio if pre else None))
         # Timeline: speaking rate of Korean phone speech (~8 syllables/s) plus pauses between turns.
         clock = float(crng.uniform(0.5, 1.5))
