@@ -95,7 +95,7 @@ def render_night_html(data: dict[str, Any]) -> str:
         {
             "dry_run": bool(ret.get("dry_run")),
             "summary": flatten(ret.get("summary", {})),
-            "items": [(i["path"], i["reason"]) for i in ret.get("items", [])],
+            "purged": [(i["path"], i["reason"]) for i in ret.get("items", [])],
             "kept": [(k["path"], k["reason"]) for k in ret.get("kept", [])],
         }
         if ret
