@@ -51,22 +51,34 @@ def test_cutoff_is_the_end_of_the_korean_day() -> None:
 
 def test_intent_sentence_cites_calls_before_the_cutoff_only() -> None:
     text, ids = sentence("intent_mortgage_inquiry_30d", 2, "mortgage", CTX, "C0000001", _evidence())
-    assert text == "최근 30일 주택담보대출 문의 통화 2회"
+    assert text == "최근 30일 동안 주택담보대출 문의 통화가 2회 있었습니다"
     assert ids == ["CALL-17", "CALL-21"]  # CALL-99 is after the as-of
     text, ids = sentence("cand_intent_90d", 1, "mortgage", CTX, "C0000001", _evidence())
-    assert text is not None and "주택담보대출 관련 문의 통화 1회" in text and ids
+    # the sentence names what the calls were about (the intent), not just the product they support
+    assert text is not None and "주택담보대출 문의 통화가 1회" in text and ids
 
 
 def test_web_held_and_empty_values() -> None:
     text, ids = sentence("cand_web_decay", 1.7, "mortgage", CTX, "C0000001", _evidence())
-    assert text is not None and text.startswith("최근 30일") and text.endswith("페이지 2회 방문")
+    assert text is not None and text.startswith("최근 30일") and text.endswith("페이지를 2회 방문했습니다")
     assert sorted(ids) == ["W1", "W2"]
-    assert sentence("held_check_card", True, "credit_card", CTX)[0] == "체크카드 보유 중"
+    assert sentence("held_check_card", True, "credit_card", CTX)[0] == "체크카드 보유 중입니다"
     assert sentence("intent_mortgage_inquiry_30d", 0, "mortgage", CTX)[0] is None
     assert sentence("age", float("nan"), "mortgage", CTX)[0] is None
     text, _ = sentence("spend_share_auto", 0.3, "auto_loan", CTX)
     assert text is not None and text.startswith("최근 90일 지출의 30%가")
     assert sentence("spend_share_auto", 0.3, "fund", CTX)[0] is None  # unrelated spending is no reason
+
+
+def test_reasons_are_sentences_without_scores_age_or_unrelated_calls() -> None:
+    assert sentence("age", 52, "mortgage", CTX)[0] is None  # age is never a reason
+    assert sentence("intent_card_lost_30d", 1, "check_card", CTX)[0] is None  # a lost card sells no card
+    assert sentence("intent_other_days_since", 2, "isa", CTX)[0] is None  # "기타" calls are no reason
+    assert sentence("intent_mortgage_inquiry_days_since", 200, "mortgage", CTX)[0] is None  # too old
+    decayed, _ = sentence("intent_mortgage_inquiry_decay", 0.5, "mortgage", CTX)
+    interest, _ = sentence("interest_auto", 0.3, "auto_loan", CTX)
+    for text in (decayed, interest):
+        assert text is not None and "점수" not in text and text.endswith("습니다"), text
 
 
 def test_explain_turns_contributions_into_korean() -> None:
@@ -149,6 +161,6 @@ def test_reasons_resting_on_the_same_calls_are_not_repeated() -> None:
 def test_scores_that_round_to_zero_are_no_reason() -> None:
     assert sentence("interest_auto", 0.01, "auto_loan", CTX)[0] is None
     text, _ = sentence("interest_auto", 1.26, "auto_loan", CTX)
-    assert text is not None and "1.3" in text
+    assert text is not None and "자동차" in text and "1.3" not in text  # no internal score in the words
     assert sentence("interest_auto", 1.26, "pension_savings", CTX)[0] is None  # unrelated interest
     assert sentence("cand_intent_decay", 0.02, "mortgage", CTX)[0] is None
