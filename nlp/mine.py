@@ -17,9 +17,10 @@ import pyarrow as pa
 
 from cdna.contracts.schemas import SIGNALS, TS, conform
 from cdna.nlp.complaints import complaint_score
+from cdna.nlp.echoes import is_term_echo
 from cdna.nlp.intents import load_keywords
 from cdna.nlp.interests import InterestClassifier
-from cdna.nlp.pii import mask, mask_cached
+from cdna.nlp.pii import mask, mask_cached, names_in
 
 __all__ = [
     "MineOptions",
@@ -46,6 +47,9 @@ class MineOptions:
         complaint_threshold: a complaint signal from this score.
         evidence_chars: evidence snippets are cut to this length.
         min_interest_score: memo interests from this confidence.
+        min_avg_logprob: segments whose decoder avg_logprob is below this are not mined (None = keep all;
+            rows without the figure, such as the world's ASR-like transcripts, are always kept).
+        echo_terms: configured banking terms; a segment that is only a near-copy of them is not mined.
     """
 
     intent_threshold: float = 0.35
@@ -53,6 +57,8 @@ class MineOptions:
     complaint_threshold: float = 0.5
     evidence_chars: int = 80
     min_interest_score: float = 0.55
+    min_avg_logprob: float | None = -1.0
+    echo_terms: tuple[str, ...] = ()
 
 
 @dataclass
@@ -80,7 +86,7 @@ class MineResult:
     Attributes:
         signals: the signals table (cdna.contracts.schemas.SIGNALS).
         pii: masked items by PII type.
-        counts: calls, memos, skipped rows.
+        counts: calls, memos, skipped rows (segments_low_confidence, segments_term_echo).
     """
 
     signals: pa.Table
@@ -134,6 +140,17 @@ def _pick_calls(transcripts: pa.Table) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _mask_turns(turns: list[tuple[str, str]], pii: Counter[str]) -> list[str]:
+    """The call's turns (text, previous turn) masked; a name found in one turn is masked in all (issue #14)."""
+    results = [mask(text, context=before) for text, before in turns]
+    names = frozenset().union(*(names_in(t, r) for (t, _), r in zip(turns, results, strict=True)))
+    if names:
+        results = [mask(text, context=before, names=names) for text, before in turns]
+    for result in results:
+        pii.update(result.counts())
+    return [r.text for r in results if r.text.strip()]
+
+
 def mine_calls(transcripts: pa.Table, models: Models, options: MineOptions | None = None) -> MineResult:
     """Intent and complaint signals from transcript segments (customer turns when roles exist).
 
@@ -161,15 +178,17 @@ def mine_calls(transcripts: pa.Table, models: Models, options: MineOptions | Non
             continue
         has_roles = any(s["speaker"] == "customer" for s in segs)
         prev = ""
-        masked_turns: list[str] = []
+        turns: list[tuple[str, str]] = []
         for s in segs:
             text = s["text"] or ""
+            skip = _skip_reason(s, options)
+            if skip is not None:
+                counts[skip] += 1
+                continue
             if not has_roles or s["speaker"] == "customer":
-                result = mask(text, context=prev)
-                pii.update(result.counts())
-                if result.text.strip():
-                    masked_turns.append(result.text)
+                turns.append((text, prev))
             prev = text
+        masked_turns = _mask_turns(turns, pii)
         if not masked_turns:
             counts["calls_without_customer_text"] += 1
             continue
@@ -226,6 +245,16 @@ def mine_calls(transcripts: pa.Table, models: Models, options: MineOptions | Non
         else empty_signals()
     )
     return MineResult(table, pii, counts)
+
+
+def _skip_reason(segment: dict[str, Any], options: MineOptions) -> str | None:
+    """Why a transcript segment is not mined: below the confidence floor, or a prompt echo."""
+    logprob = segment.get("avg_logprob")
+    if options.min_avg_logprob is not None and logprob is not None and logprob < options.min_avg_logprob:
+        return "segments_low_confidence"
+    if options.echo_terms and is_term_echo(segment["text"] or "", options.echo_terms):
+        return "segments_term_echo"
+    return None
 
 
 def _evidence(turns: list[str], label: str, keywords: dict[str, list[str]]) -> str:

@@ -13,8 +13,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cdna.nlp.normalize import Normalized, normalize
+from cdna.nlp.numbers import DigitRun, find_digit_runs
 
-__all__ = ["PII_TYPES", "MaskOptions", "MaskResult", "PiiSpan", "find_pii", "luhn_ok", "mask", "mask_cached"]
+__all__ = [
+    "PII_TYPES",
+    "MaskOptions",
+    "MaskResult",
+    "PiiSpan",
+    "find_pii",
+    "luhn_ok",
+    "mask",
+    "mask_cached",
+    "names_in",
+]
 
 PII_TYPES: tuple[str, ...] = ("RRN", "PHONE", "CARD", "ACCOUNT", "EMAIL", "NAME", "ADDRESS")
 
@@ -68,28 +79,18 @@ class MaskOptions:
 
 # ---------------------------------------------------------------- numbers
 
-_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]+(?:(?:\s?[-.~]\s?|\s{1,2}|\s?,\s)[0-9]+)*(?![0-9A-Za-z])")
-# Counters and units after a number mean amount, rate, date, time, duration or count (not PII).
-_STRONG_COUNTERS = r"원|만|천|억|조|%|퍼센트|프로|개월|년|달러|불|엔|위안|유로|:"
-_COUNTERS = (
-    r"달|개|번째|번\s?(?:출구|창구|방|째)|회|명|살|세|시|분|초|주|일|"
-    r"평|층|배|건|장|kg|km|g|cm|mm"
-)
-# Money, rates and years follow a number with or without a space ("340000000 원인데"); other counters
-# count when attached ("15일") or as a whole word after a space ("분실" is not 분).
-_NOT_PII_NEXT = re.compile(
-    rf"\s?(?:{_STRONG_COUNTERS})|(?:{_COUNTERS})|\s(?:{_COUNTERS})[은는이가을를에도의로만]?(?![가-힣])"
-)
-_AMOUNT_UNITS = re.compile(r"[0-9일이삼사오육칠팔구십백]\s?[억만천조]")
-_NOT_PII_PREV = re.compile(r"(?:₩|\$|€|¥|£|USD|KRW)\s?$")
-_DATE_RUN = re.compile(r"^(?:19|20)\d\d[-./ ]\s?\d{1,2}[-./ ]\s?\d{1,2}\b")
+# The bank's own reference numbers come first so that "주문번호로" is a reference, not a phone cue.
 _CONTEXT = re.compile(
-    r"(?P<RRN>주\s?민(?:등록)?\s?(?:번호)?|등록번호|생\s?년\s?월\s?일|뒷\s?자리|외국인\s?등록)"
+    r"(?P<KEEP>(?:사업자|법인)\s?(?:등록)?\s?번호|(?:거래|승인|주문|접수|예약|대기|일련|사건|송장|운송장|관리|계약|증권|회원|고객|인증|비밀|쿠폰|모델|상품|지점|"
+    r"영수증|문의|조회)\s?(?:번호|코드)|상품\s?코드|코드\s?번호|지점\s?코드|\b코드|레퍼런스|참조\s?번호)"
+    r"|(?P<RRN>주\s?민(?:등록)?\s?(?:번호)?|등록번호|생\s?년\s?월\s?일|[앞뒷]\s?자리|외국인\s?등록)"
     r"|(?P<ACCOUNT>계좌|통장|입금|이체|송금|예금주|가상\s?계좌|은행|뱅크|농협|신한|국민|우리|하나|기업|카카오)"
     r"|(?P<CARD>카드)"
     r"|(?P<PHONE>전화|연락처|연락|핸드폰|휴대폰|휴대\s?전화|폰|번호로|문자|팩스|콜백|집\s?번호)"
 )
-_PHONE = re.compile(r"01[016789]\d{7,8}|02\d{7,8}|0[3-6][1-5]\d{7,8}|070\d{8}|050\d{9}")
+_PHONE = re.compile(r"01[016789]\d{7,8}|02\d{7,8}|0[3-6][1-5]\d{7,8}|070\d{8}|050\d{8,9}")
+_TOLL_FREE = re.compile(r"080\d{7}")
+_MOBILE = re.compile(r"01[016789]\d{7,8}")
 _SERVICE = re.compile(r"1[56]\d\d\d{4}|18\d\d\d{4}")
 
 
@@ -140,6 +141,8 @@ def _classify(d: str, groups: list[int], ctx: str | None) -> str | None:
         if ctx == "ACCOUNT" and n == 8 and len(groups) >= 2:
             return "ACCOUNT"
         return None
+    if _TOLL_FREE.fullmatch(d):
+        return None  # 080-…: a company's free number, never a customer's
     phone = bool(_PHONE.fullmatch(d))
     if ctx == "RRN" and n == 13:
         return "RRN"
@@ -149,80 +152,144 @@ def _classify(d: str, groups: list[int], ctx: str | None) -> str | None:
         return "ACCOUNT"
     if phone:
         return "PHONE"
-    if n == 13 and _rrn_ok(d):
-        return "RRN"
-    if n in (15, 16) and (luhn_ok(d) or groups in ([4, 4, 4, 4], [4, 6, 5])):
-        return "CARD"
+    if n == 13 and _rrn_ok(d) and (len(groups) == 1 or tuple(groups) not in _USUAL["ACCOUNT"]):
+        return "RRN"  # 1002-123-456789 is a Woori account, 100212-3456789 a resident number
+    if n in (15, 16):
+        return "CARD"  # no bank account has 15 or 16 digits
     if 9 <= n <= 16:
         return "ACCOUNT" if n >= 10 or ctx is not None else None
     return None
 
 
-def _number_spans(norm: Normalized) -> list[tuple[str, int, int]]:
-    text = norm.text
+def _amount_shaped(run: DigitRun) -> bool:
+    """Digits an amount can be written with: no leading zero, one group or thousands groups, round when long."""
+    d, g = run.digits, run.groups
+    if d[0] == "0" or len(d) > 12:
+        return False
+    if len(g) == 1:
+        return len(d) <= 9 or d.endswith("000")
+    return not run.spoken and g[0] <= 3 and all(x == 3 for x in g[1:])
+
+
+def _strong(kind: str | None, ctx: str | None) -> bool:
+    if kind in ("PHONE", "RRN", "CARD"):
+        return True
+    return kind == "ACCOUNT" and ctx == "ACCOUNT"
+
+
+def _classify_run(text: str, run: DigitRun) -> list[tuple[str, int, int]]:
+    """Type of one number read or written in `text`; [] when it is an amount, a code or too short."""
+    if run.code:
+        return []
+    ctx = _nearest_context(text, run.start) or _following_context(text, run.end)
+    if run.international:
+        return [("PHONE", run.start, run.end)] if len(run.digits) >= 9 else []
+    k = len(run.groups)
+    if run.money and (
+        _amount_shaped(run) or k > 1 and _is_short(text, run, 0) and _amount_shaped(run.sub(1, k))
+    ):
+        return []  # "… 일이 27363000원": a word, then an amount
+    if ctx == "KEEP" and not _MOBILE.fullmatch(run.digits):
+        return []  # 주문번호, 승인번호, 상품코드 …: the bank's own references
+    ctx = None if ctx == "KEEP" else ctx
+    # Other ways to cut the run, each with whether the whole run is still masked. A short group at either
+    # end may be a word ("이 번호로", "… 일이 있어서"): it only decides the type, and is masked with the
+    # number all the same (masking a word costs little, leaving a digit leaks it). A unit glued to the
+    # last group ("… 오육칠팔 300만원") or a copula written apart ("… 둘 구요") is left out.
+    short = [k > 1 and _is_short(text, run, i) for i in (0, k - 1)]
+    heads = [0, 1] if short[0] else [0]
+    tails = [(k, True)] + ([(k - 1, True)] if short[1] else [])
+    if (run.money or run.copula_last) and k > 1:
+        tails.append((k - 1, False))
+    candidates = [(run.sub(h, t), whole) for h in heads for t, whole in tails if t - h >= 1]
+    default_kind = _classify(run.digits, list(run.groups), ctx)
+    for any_reading in (False, True):
+        if any_reading and default_kind is not None:
+            break
+        best: tuple[tuple[bool, bool, int, int], str, int, int] | None = None
+        for rank, (cand, whole) in enumerate(candidates):
+            for i, reading in enumerate(cand.readings()):
+                kind = _classify(reading.digits, list(reading.groups), ctx)
+                if kind is None or not _strong(kind, ctx):
+                    continue
+                usual = _usual(kind, reading.groups)
+                if i and not usual and not any_reading:
+                    continue  # another reading of an ending counts first only when it gives usual groups
+                # Usual group lengths (010-1234-5678) and valid digits first, then the whole run, then the
+                # longest reading: masking a copula too costs nothing, leaving a digit out leaks it.
+                score = (usual, _valid(kind, reading.digits), -rank, reading.end)
+                end = max(run.end, reading.end) if whole else reading.end
+                if best is None or score > best[0]:
+                    best = (score, kind, min(run.start, reading.start), end)
+        if best is not None:
+            return [(best[1], best[2], best[3])]
+    typed = [(r, _classify(r.digits, list(r.groups), ctx)) for r in run.readings()]
+    if any(kind for _, kind in typed):
+        reading, kind = max(
+            ((r, t) for r, t in typed if t), key=lambda rt: (_usual(str(rt[1]), rt[0].groups), rt[0].end)
+        )
+        return [(str(kind), reading.start, reading.end)]
+    if len(run.digits) > 16:
+        return _split_long(run, ctx)
+    return []
+
+
+# Group lengths as each type is usually written or read (bank layouts from the banks' own numbering).
+_USUAL: dict[str, frozenset[tuple[int, ...]]] = {
+    "PHONE": frozenset([(3, 4, 4), (2, 4, 4), (2, 3, 4), (3, 3, 4), (11,), (10,), (9,)]),
+    "RRN": frozenset([(6, 7), (13,)]),
+    "CARD": frozenset([(4, 4, 4, 4), (4, 6, 5), (16,), (15,)]),
+    "ACCOUNT": frozenset(
+        [(6, 2, 6), (3, 2, 4, 3), (3, 3, 6), (3, 2, 6), (4, 3, 6), (3, 6, 5), (3, 4, 4, 2), (3, 6, 2, 3)]
+        + [(4, 2, 7), (4, 4, 4), (3, 6, 3), (4, 2, 6, 1), (3, 2, 6, 1), (10,), (11,), (12,), (13,), (14,)]
+    ),
+}
+# Words that sound like digits and stand next to numbers: "이 번호로", "… 일이 있어서", "이사 가서".
+_DIGIT_WORDS = frozenset(["이", "일", "일이", "이사", "사이", "오이"])
+
+
+def _valid(kind: str, digits: str) -> bool:
+    """Whether the digits pass the checks their type allows (a date in an RRN, Luhn for a card)."""
+    if kind == "PHONE":
+        return bool(_PHONE.fullmatch(digits))
+    if kind == "RRN":
+        return len(digits) != 13 or _rrn_ok(digits)
+    if kind == "CARD":
+        return luhn_ok(digits)
+    return True
+
+
+def _usual(kind: str, groups: tuple[int, ...]) -> bool:
+    # Read out one syllable at a time, a number keeps no groups to judge by.
+    return groups in _USUAL[kind] or max(groups) == 1
+
+
+def _is_short(text: str, run: DigitRun, i: int) -> bool:
+    a, b = run.bounds[i]
+    return text[a:b] in _DIGIT_WORDS
+
+
+def _number_spans(text: str, norm: Normalized) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
-    for m in _RUN.finditer(text):
-        raw = m.group(0)
-        if _DATE_RUN.match(raw) and len(re.sub(r"\D", "", raw)) <= 8:
-            continue
-        after = text[m.end() : m.end() + 8]
-        if _NOT_PII_PREV.search(text[max(0, m.start() - 4) : m.start()]):
-            continue
-        parts = [(g.start(), g.end()) for g in re.finditer(r"[0-9]+", raw)]
-        if _NOT_PII_NEXT.match(after):
-            # "카드 4111 1111 1111 1111 2024년": the counter belongs to the last group only.
-            if len(parts) < 2 or sum(b - a for a, b in parts[:-1]) < 9:
-                continue
-            parts = parts[:-1]
-            raw = raw[: parts[-1][1]]
-        digits = "".join(raw[a:b] for a, b in parts)
-        ctx = _nearest_context(text, m.start()) or _following_context(text, m.start() + len(raw))
-        groups = [b - a for a, b in parts]
-        kind = _classify(digits, groups, ctx)
-        end = m.start() + len(raw)
-        # "… 이사일이요": 이 is either the copula or the digit 2; take the digit when only it makes a number.
-        gap = 1 if text[end : end + 2] == " 이" else 0
-        if text[end + gap : end + gap + 1] == "이" and text[end + gap + 1 : end + gap + 2] in (
-            "요",
-            "고",
-            "구",
-            "에",
-            "라",
-        ):
-            longer = _classify(digits + "2", groups[:-1] + [groups[-1] + 1], ctx)
-            if longer in ("PHONE", "RRN", "CARD") and (
-                kind in (None, "ACCOUNT")
-                or len(digits) + 1 in (11, 13, 16)
-                or (longer == kind == "PHONE" and groups[-1] == 3)
-            ):
-                kind, raw = longer, text[m.start() : end + gap + 1]
-        if kind is not None:
-            oa, ob = norm.to_original(m.start(), m.start() + len(raw))
-            if _AMOUNT_UNITS.search(norm.original[oa:ob]):
-                # "2억 500", "1억 4200": positional units only occur in amounts, never in numbers read digit by digit.
-                continue
-            out.append((kind, m.start(), m.start() + len(raw)))
-            continue
-        if len(digits) > 16:
-            out.extend(_split_long(m.start(), raw, parts, ctx))
+    for run in find_digit_runs(text, norm):
+        out.extend(_classify_run(text, run))
     return out
 
 
-def _split_long(
-    offset: int, raw: str, parts: list[tuple[int, int]], ctx: str | None
-) -> list[tuple[str, int, int]]:
+def _split_long(run: DigitRun, ctx: str | None) -> list[tuple[str, int, int]]:
     """Two numbers read back to back ("010 1234 5678 02 123 4567"): classify greedy prefixes of groups."""
     out: list[tuple[str, int, int]] = []
     i = 0
-    while i < len(parts):
+    k = len(run.groups)
+    while i < k:
         found = None
-        for j in range(min(len(parts), i + 8), i, -1):
-            digits = "".join(raw[a:b] for a, b in parts[i:j])
-            if len(digits) > 16:
+        for j in range(min(k, i + 8), i, -1):
+            part = run.sub(i, j)
+            if len(part.digits) > 16:
                 continue
-            kind = _classify(digits, [b - a for a, b in parts[i:j]], ctx)
+            kind = _classify(part.digits, list(part.groups), ctx)
             if kind is not None:
-                found = (kind, offset + parts[i][0], offset + parts[j - 1][1], j)
+                found = (kind, part.start, part.end, j)
                 break
         if found is None:
             i += 1
@@ -230,7 +297,7 @@ def _split_long(
         out.append(found[:3])
         i = found[3]
     if not out:  # an unbroken 17+ digit string is an identifier of some kind: mask it whole
-        out.append(("ACCOUNT", offset + parts[0][0], offset + parts[-1][1]))
+        out.append(("ACCOUNT", run.start, run.end))
     return out
 
 
@@ -575,18 +642,44 @@ def _resolve(spans: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     return sorted(kept, key=lambda s: s[1])
 
 
+def _every_mention(
+    text: str, spans: list[tuple[str, int, int]], known: frozenset[str]
+) -> list[tuple[str, int, int]]:
+    """Mask a name wherever it recurs, not only where a cue ("성함이", "고객님") showed it was a name."""
+    names = {text[a:b].replace(" ", "") for kind, a, b in spans if kind == "NAME"} | known
+    if not names:
+        return spans
+    extra = [("NAME", a, b) for a, b in _mentions(text, names)]
+    return _resolve(spans + extra)
+
+
+def _mentions(text: str, names: set[str]) -> list[tuple[int, int]]:
+    pattern = re.compile(
+        "|".join(re.escape(n[0]) + r"\s?" + re.escape(n[1:]) for n in sorted(names, key=len, reverse=True))
+    )
+    # A name stands as a word: not preceded by another syllable ("홍길동" in "김홍길동" is not a mention).
+    return [
+        (m.start(), m.end())
+        for m in pattern.finditer(text)
+        if not (m.start() and "가" <= text[m.start() - 1] <= "힣")
+    ]
+
+
 _QUICK = re.compile(
-    r"[0-9@]|골뱅이|고요|구요|입니다|이에요|예요|이요|[공영일이삼사오육칠팔구]{2}|성함|이름|예금주|명의|저는|제가|님|씨|로|길|동|리|가"
+    r"[\d@]|골뱅이|고요|구요|입니다|이에요|예요|이요|[공영빵일이삼사오육칠팔구천백십둘셋넷]\s?[공영빵일이삼사오육칠팔구천백십둘셋넷]|성함|이름|예금주|명의|저는|제가|님|씨|로|길|동|리|가"
 )
 
 
-def find_pii(text: str, options: MaskOptions | None = None, context: str = "") -> list[PiiSpan]:
+def find_pii(
+    text: str, options: MaskOptions | None = None, context: str = "", names: frozenset[str] = frozenset()
+) -> list[PiiSpan]:
     """Typed personal-data spans of `text` (offsets in `text`).
 
     Args:
         text: any text (transcript segment, memo, free text).
         options: which types to look for.
         context: the previous turn, if any ("성함이 어떻게 되세요?" makes "윤태현입니다" a name).
+        names: names already found elsewhere in the same call; every mention of them is a NAME.
 
     Returns:
         Non-overlapping spans in text order.
@@ -596,42 +689,46 @@ def find_pii(text: str, options: MaskOptions | None = None, context: str = "") -
         return []
     if context and len(text) < options.max_chars:
         head = context[-80:].replace("¶", " ") + " ¶"
-        spans = find_pii(head + text, options)
+        spans = find_pii(head + text, options, names=names)
         return [
             PiiSpan(s.type, s.start - len(head), s.end - len(head)) for s in spans if s.start >= len(head)
         ]
-    if not _QUICK.search(text):
+    if not _QUICK.search(text) and not any(n in text for n in names):
         return []
     out: list[PiiSpan] = []
     step = options.max_chars
     for base in range(0, len(text), step):
         # Windows overlap by 200 characters so a number on a boundary is seen whole.
         chunk = text[base : base + step + 200]
-        norm = normalize(chunk)
-        found = _resolve(_number_spans(norm) + _word_spans(norm))
-        for kind, a, b in found:
+        norm = normalize(chunk, numbers=False)
+        words = [(kind, *norm.to_original(a, b)) for kind, a, b in _word_spans(norm)]
+        found = _resolve(_number_spans(chunk, norm) + words)
+        found = _every_mention(chunk, found, names)
+        for kind, oa, ob in found:
             if kind not in options.types:
                 continue
-            oa, ob = norm.to_original(a, b)
             span = PiiSpan(kind, base + oa, base + ob)
             if not out or span.start >= out[-1].end:
                 out.append(span)
     return out
 
 
-def mask(text: str, options: MaskOptions | None = None, context: str = "") -> MaskResult:
+def mask(
+    text: str, options: MaskOptions | None = None, context: str = "", names: frozenset[str] = frozenset()
+) -> MaskResult:
     """Replace personal data in `text` by typed placeholders; all other characters stay as written.
 
     Args:
         text: the text to mask.
         options: types and placeholder format.
         context: the previous turn of the conversation, used only to find cues.
+        names: names found elsewhere in the call (see `names_in`), masked wherever they recur.
 
     Returns:
         The masked text and the typed spans (offsets in the original).
     """
     options = options or MaskOptions()
-    spans = find_pii(text, options, context)
+    spans = find_pii(text, options, context, names)
     if not spans:
         return MaskResult(text, ())
     parts: list[str] = []
@@ -642,6 +739,11 @@ def mask(text: str, options: MaskOptions | None = None, context: str = "") -> Ma
         pos = s.end
     parts.append(text[pos:])
     return MaskResult("".join(parts), tuple(spans))
+
+
+def names_in(text: str, result: MaskResult) -> frozenset[str]:
+    """The names `result` masked in `text`, to pass as `names` when masking the call's other turns."""
+    return frozenset(text[s.start : s.end].replace(" ", "") for s in result.spans if s.type == "NAME")
 
 
 @lru_cache(maxsize=200_000)
