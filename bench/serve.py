@@ -175,7 +175,7 @@ for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
 local i = 0
 request = function()
   i = i %% #paths + 1
-  return wrk.format("GET", paths[i], {["Authorization"] = "Bearer %(key)s", ["X-Purpose"] = "bench"})
+  return wrk.format("GET", paths[i], {["Authorization"] = "Bearer %(key)s", ["X-Purpose"] = "review"})
 end
 %(delay)s
 done = function(summary, latency, requests)
@@ -250,7 +250,7 @@ async def _httpx_load(
     lat: list[float] = []
     errors = 0
     stop = time.perf_counter() + duration
-    headers = {"Authorization": f"Bearer {key}", "X-Purpose": "bench"}
+    headers = {"Authorization": f"Bearer {key}", "X-Purpose": "review"}
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=5) as client:
 

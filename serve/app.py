@@ -8,9 +8,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
@@ -20,8 +19,8 @@ from cdna.core.secrets import KeyMissingError, SecretKey, create_key_file, load_
 from cdna.serve.audit import AuditEntry, AuditLog, audit_path
 from cdna.serve.audit_writer import AuditBacklogFullError, AuditWriter
 from cdna.serve.deps import AppContext
-from cdna.serve.events import EventsHolder
 from cdna.serve.docs import install_docs
+from cdna.serve.events import EventsHolder
 from cdna.serve.keys import KeyStore, keys_path
 from cdna.serve.metrics import Metrics, route_label
 from cdna.serve.problems import install_handlers, problem_response
@@ -209,7 +208,7 @@ def _build_context(settings: ServeSettings) -> AppContext:
         audit=audit,
         writer=AuditWriter(audit, settings.audit_queue) if audit is not None else None,
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
-        holder=ServingHolder(lake, settings.reload_interval_s),
+        holder=ServingHolder(lake, settings.reload_interval_s, settings.online_store, settings.redis_url),
         runs=RetrainRuns(
             Lake(lake).serve_runs, settings.retrain_argv(), rescore_argv=settings.rescore_argv()
         ),

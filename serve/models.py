@@ -29,13 +29,14 @@ CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries: problem+json for each status."""
     text = {
+        400: "missing or unknown X-Purpose on a customer lookup",
         401: "missing or unknown API key",
         403: "the key's role may not do this",
         404: "unknown customer or resource",
         409: "conflict with the current state",
         422: "malformed id or parameter",
         429: "rate limit exceeded (see Retry-After)",
-        503: "nothing loaded yet",
+        503: "nothing loaded yet, or the audit store did not record the lookup in time (fail closed)",
     }
     return {
         s: {"model": Problem, "description": text.get(s, "error"), "content": {PROBLEM_JSON: {}}}
@@ -134,6 +135,17 @@ class HealthStatus(BaseModel):
     status: str = Field(examples=["ok"])
 
 
+class AuditBacklog(BaseModel):
+    """The audit writer's state: rows waiting to be written and the last error of the audit store."""
+
+    backlog: int = Field(description="rows queued or being written", examples=[0])
+    oldest_s: float = Field(0.0, description="age of the oldest waiting row, seconds", examples=[0.0])
+    capacity: int = Field(description="rows the queue holds before lookups are refused", examples=[10000])
+    written: int = Field(0, description="rows written by this worker since it started", examples=[1523])
+    last_error: str | None = Field(None, description="the audit store's last error while rows wait")
+    last_error_at: str | None = None
+
+
 class ReadyStatus(BaseModel):
     """Readiness: what is loaded, and the last failed load if any."""
 
@@ -145,6 +157,7 @@ class ReadyStatus(BaseModel):
     last_error: str | None = None
     last_error_at: str | None = None
     last_check_at: str | None = None
+    audit: AuditBacklog | None = None
 
 
 class NewKey(BaseModel):

@@ -83,20 +83,27 @@ def problem_response(
     headers: dict[str, str] | None = None,
     slug: str | None = None,
     errors: list[dict[str, Any]] | None = None,
+    instance: str | None = None,
 ) -> JSONResponse:
-    """A problem+json response for `status`."""
-    from cdna.serve.state import mask_text
+    """A problem+json response for `status`.
+
+    Messages are never run through the PII masker (it turned a pattern in a 422 into `[[EMAIL]]`, issue
+    #14): they are written not to quote what the caller typed, and `instance` is the route with its ids
+    replaced by placeholders, so a resident or card number typed into a URL is never sent back or logged.
+    """
+    from cdna.serve.metrics import route_label
 
     default_slug, en, ko = _TITLES.get(status, ("error", "Error", "오류가 발생했습니다"))
-    # Errors echo what the caller sent (a path, an id); a resident or card number typed there is not sent back.
+    if instance is None:
+        instance = route_label(request.url.path) if request is not None else ""
     body: dict[str, Any] = {
         "type": f"/problems/{slug or default_slug}",
         "title": title or en,
         "status": status,
-        "detail": mask_text(detail),
-        "instance": mask_text(request.url.path) if request is not None else "",
+        "detail": detail,
+        "instance": instance,
         "title_ko": title_ko or ko,
-        "detail_ko": mask_text(detail_ko),
+        "detail_ko": detail_ko,
     }
     if errors is not None:
         body["errors"] = errors
@@ -123,10 +130,10 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
-            detail, ko = f"no such path: {request.url.path}", "요청한 경로가 없습니다"
+            detail, ko = "no such path (see /docs for the API)", "요청한 경로가 없습니다"
         elif exc.status_code == 405:
             detail, ko = (
-                f"{request.method} is not allowed on {request.url.path}",
+                f"{request.method} is not allowed on this path",
                 "이 경로에서 허용되지 않는 메서드입니다",
             )
         else:

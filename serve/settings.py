@@ -49,6 +49,7 @@ class ServeSettings:
         audit_timeout_s: how long a lookup waits for its audit row before a 503 (fail closed).
         audit_queue: audit rows that may wait for the writer thread before lookups are refused.
         purposes: allowed X-Purpose values of customer lookups (400 otherwise).
+        online_store / redis_url: sqlite (embedded) or redis (shared by workers and hosts) online stores.
         retrain_command: argv of the background retrain; `{lake}` is replaced by the lake path.
         rescore_command: argv run after a retrain that promoted a new champion (batch scores for it);
             empty to skip.
@@ -70,6 +71,8 @@ class ServeSettings:
     audit_timeout_s: float = 2.0
     audit_queue: int = 10000
     purposes: tuple[str, ...] = ("counseling", "sales", "complaint", "review", "compliance")
+    online_store: str = "sqlite"
+    redis_url: str = "redis://127.0.0.1:6379/0"
     retrain_command: tuple[str, ...] = field(default_factory=_default_retrain_command)
     rescore_command: tuple[str, ...] = field(default_factory=_default_rescore_command)
     console: bool = True
@@ -93,6 +96,8 @@ class ServeSettings:
             "audit_timeout_s": cfg.audit_timeout_s,
             "audit_queue": cfg.audit_queue,
             "purposes": tuple(cfg.purposes),
+            "online_store": cfg.online_store,
+            "redis_url": cfg.redis_url,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

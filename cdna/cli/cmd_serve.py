@@ -13,7 +13,9 @@ from cdna.cli.state import parse_day, state
 from cdna.core.errors import CdnaError
 
 if TYPE_CHECKING:
-    pass
+    from cdna.cli.state import State
+    from cdna.core.lake import Lake
+    from cdna.core.secrets import SecretKey
 
 __all__ = ["AuditTamperedError", "register"]
 
@@ -134,26 +136,105 @@ def register(app: typer.Typer) -> None:
     audit_app = typer.Typer(help="Check and export the hash-chained access log.", no_args_is_help=True)
     app.add_typer(audit_app, name="audit", rich_help_panel="Tools")
 
+    def _audit_key(st: State, lk: Lake, key_file: Path | None) -> SecretKey:
+        from cdna.core.secrets import load_key
+
+        cfg = st.config.serve
+        if key_file is not None:
+            return load_key("audit", key_file, None, lk.root)
+        return load_key("audit", cfg.audit_key_file, cfg.audit_key_env, lk.root)
+
     @audit_app.command("verify")
-    def audit_verify(ctx: typer.Context, lake: LakeOpt = None) -> None:
-        """Recompute the hash chain; fails (exit 1) naming the first row that was edited, removed or moved."""
+    def audit_verify(
+        ctx: typer.Context,
+        lake: LakeOpt = None,
+        key_file: Annotated[
+            Path | None,
+            typer.Option("--key-file", help="Audit key file (default: config serve.audit_key_file)."),
+        ] = None,
+        anchors: Annotated[
+            Path | None,
+            typer.Option(
+                "--anchors",
+                help="Checkpoints exported earlier (`cdna audit anchors`): each must still be there.",
+            ),
+        ] = None,
+    ) -> None:
+        """Check the hash chain and the signed checkpoints; fails (exit 1) naming the first row that fails.
+
+        Catches edited, deleted, swapped and re-hashed rows, a deleted tail and an emptied log; with
+        --anchors also a log truncated together with its checkpoints.
+        """
+        from cdna.serve.audit import AuditLog, audit_path
+
+        st = state(ctx)
+        lk = st.lake(lake)
+        path = audit_path(lk.root)
+        if not path.is_file():
+            raise AuditTamperedError(
+                f"no audit log at {path}",
+                hint="if the service has run on this lake, the log was removed: report it",
+            )
+        key = _audit_key(st, lk, key_file)
+        exported = None
+        if anchors is not None:
+            exported = [
+                json.loads(line) for line in anchors.read_text(encoding="utf-8").splitlines() if line.strip()
+            ]
+        log = AuditLog(path, read_only=True)
+        try:
+            res = log.verify(key, exported)
+        finally:
+            log.close()
+        if not res.ok:
+            where = f" at row {res.bad_seq}" if res.bad_seq is not None else ""
+            raise AuditTamperedError(
+                f"audit log {path} fails verification{where}: {res.reason}",
+                hint="rows from this one on cannot be trusted; compare with the last exported checkpoints and report it",
+            )
+        st.output.result(
+            {
+                "ok": True,
+                "rows": res.rows,
+                "checkpoints": res.checkpoints,
+                "unanchored_rows": res.unanchored,
+                "key_id": key.key_id,
+                "path": str(path),
+            },
+            f"audit log ok: {res.rows:,} rows chain-verified, {res.checkpoints:,} signed checkpoints "
+            f"(key {key.key_id}); {res.unanchored:,} rows after the last checkpoint ({path})",
+        )
+
+    @audit_app.command("anchors")
+    def audit_anchors(
+        ctx: typer.Context,
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="JSON Lines file (default: stdout).")
+        ] = None,
+        lake: LakeOpt = None,
+    ) -> None:
+        """Export the signed checkpoints as JSON Lines, for a system the log's administrator cannot change.
+
+        Later, `cdna audit verify --anchors FILE` fails if any of them is gone from the log.
+        """
+        from cdna.core.lake import atomic_write_text
         from cdna.serve.audit import AuditLog, audit_path
 
         st = state(ctx)
         path = audit_path(st.lake(lake).root)
         if not path.is_file():
-            raise CdnaError(f"no audit log at {path}", hint="the log is created by the first customer lookup")
-        log = AuditLog(path)
-        res = log.verify()
-        if not res.ok:
-            raise AuditTamperedError(
-                f"audit log {path} fails verification at row {res.bad_seq}: {res.reason}",
-                hint="rows from this one on cannot be trusted; compare with the last export and report it",
-            )
-        st.output.result(
-            {"ok": True, "rows": res.rows, "path": str(path)},
-            f"audit log ok: {res.rows:,} rows chain-verified ({path})",
-        )
+            raise CdnaError(f"no audit log at {path}", hint="the log is created when the service starts")
+        log = AuditLog(path, read_only=True)
+        try:
+            cps = log.checkpoints()
+        finally:
+            log.close()
+        text = "".join(json.dumps(c.to_dict()) + "\n" for c in cps)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            atomic_write_text(out, text)
+            st.output.say(f"{len(cps):,} signed checkpoints → {out}")
 
     @audit_app.command("export")
     def audit_export(
@@ -177,7 +258,7 @@ def register(app: typer.Typer) -> None:
         path = audit_path(st.lake(lake).root)
         if not path.is_file():
             raise CdnaError(f"no audit log at {path}", hint="the log is created by the first customer lookup")
-        rows = AuditLog(path).export(start, end, st.config.timezone)
+        rows = AuditLog(path, read_only=True).export(start, end, st.config.timezone)
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         if out is None:
             sys.stdout.write(text)

@@ -170,7 +170,7 @@ def serve_step(d: DemoContext) -> None:
     cid = _demo_customer(d.lake.root)
     serve_cmd = f"cdna serve --lake {d.lake.root} --port 8080"
     curl = (
-        f"curl -s -H 'Authorization: Bearer {key}' -H 'X-Purpose: demo' "
+        f"curl -s -H 'Authorization: Bearer {key}' -H 'X-Purpose: counseling' "
         f"'http://127.0.0.1:8080/v1/customers/{cid}/recommendations?k=3'"
     )
     d.notes.append(("service", serve_cmd))

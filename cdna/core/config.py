@@ -287,6 +287,9 @@ class ServeConfig(_Model):
         audit_timeout_s: how long a lookup waits for its audit row before it is refused (503, fail closed).
         audit_queue: audit rows that may wait for the writer before lookups are refused.
         purposes: allowed values of the X-Purpose header that every customer lookup must send.
+        online_store: where the service reads (and events write) online vectors and top-k: sqlite (embedded,
+            one host) or redis (many workers or hosts; each new materialisation is copied there).
+        redis_url: the Redis of `online_store: redis` (redis://host:port/db).
     """
 
     host: str = "127.0.0.1"
@@ -305,6 +308,8 @@ class ServeConfig(_Model):
     purposes: list[str] = Field(
         default_factory=lambda: ["counseling", "sales", "complaint", "review", "compliance"], min_length=1
     )
+    online_store: Literal["sqlite", "redis"] = "sqlite"
+    redis_url: str = "redis://127.0.0.1:6379/0"
 
 
 class LinkConfig(_Model):

@@ -26,7 +26,10 @@ async def healthz() -> JSONResponse:
     summary="Readiness and the last failed load",
 )
 async def readyz(ctx: Ctx) -> JSONResponse:
-    """200 while a snapshot serves (`degraded` when the last reload failed and the old one is kept), else 503."""
+    """200 while a snapshot serves (`degraded` when the last reload failed and the old one is kept), else 503.
+
+    `audit` reports the audit writer's backlog (rows waiting, the oldest one's age, the last store error).
+    """
     h = ctx.holder
     live = h.current
     body = {
@@ -38,6 +41,8 @@ async def readyz(ctx: Ctx) -> JSONResponse:
         "last_error": h.last_error,
         "last_error_at": h.last_error_at,
         "last_check_at": h.last_check_at,
+        # Rows waiting for the audit writer: a growing backlog means the audit store is locked or failing.
+        "audit": ctx.writer.backlog() if ctx.writer is not None else None,
     }
     return JSONResponse(body, status_code=200 if live is not None else 503)
 

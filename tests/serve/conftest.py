@@ -25,8 +25,12 @@ class Keys:
     ml: str
     admin: str
 
-    def h(self, role: str = "staff") -> dict[str, str]:
-        return {"Authorization": f"Bearer {getattr(self, role)}"}
+    def h(self, role: str = "staff", purpose: str | None = "counseling") -> dict[str, str]:
+        """Headers of a call with this role's key and (customer lookups need one) an allowed purpose."""
+        headers = {"Authorization": f"Bearer {getattr(self, role)}"}
+        if purpose is not None:
+            headers["X-Purpose"] = purpose
+        return headers
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +64,9 @@ def settings_for(lake: Lake, **kw: object) -> ServeSettings:
         "rate_limit_per_minute": 1_000_000,
         "rate_limit_burst": 100_000,
         "rescore_command": (),
+        # The audit checkpoint key lives beside the lake, never in it (and never in the tester's home).
+        "audit_key_file": lake.root.parent / "audit.key",
+        "audit_key_env": None,
     }
     base.update(kw)
     return ServeSettings(**base)  # type: ignore[arg-type]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from cdna.core.lake import Lake
+from cdna.core.secrets import SecretKey, load_key
 from cdna.serve.app import create_app
 from cdna.serve.audit import AuditLog, audit_path
 from cdna.serve.keys import KeyStore, keys_path
@@ -89,18 +91,56 @@ def test_403_for_staff_on_retrain_and_keys(client: TestClient, keys: Keys) -> No
 
 def test_404_unknown_customer_and_422_malformed(client: TestClient, keys: Keys) -> None:
     body = _is_problem(client.get("/v1/customers/C9999999/recommendations", headers=keys.h()), 404)
-    assert "C9999999" in body["detail"] and body["detail_ko"]
+    assert "not known" in body["detail"] and body["detail_ko"]
+    assert body["instance"] == "/v1/customers/{id}/recommendations"
     _is_problem(client.get("/v1/customers/C9999999/profile", headers=keys.h()), 404)
-    # A resident number typed as an id is not echoed back.
+    # A resident number typed as an id is not echoed back: errors never quote it (and are never masked).
     r = client.get("/v1/customers/900101-1234567/profile", headers=keys.h())
     _is_problem(r, 404)
-    assert "1234567" not in r.text and "[RRN]" in r.text
+    assert "1234567" not in r.text and "[" not in r.json()["detail"]
+    # The 422 states the id pattern as it is (the masker once turned part of it into `[[EMAIL]]`, issue #14).
+    body = _is_problem(client.get("/v1/customers/-bad/profile", headers=keys.h()), 422)
+    assert "[A-Za-z0-9" in body["detail"] and "[[" not in json.dumps(body, ensure_ascii=False)
     for bad in ["%27%3B%20DROP%20TABLE", "-C1", "C" * 70, "%EA%B9%80%EC%B2%A0%EC%88%98"]:
         _is_problem(client.get(f"/v1/customers/{bad}/recommendations", headers=keys.h()), 422)
     for k in ("0", "21", "abc"):
         _is_problem(client.get(RECS, params={"k": k}, headers=keys.h()), 422)
     _is_problem(client.get("/v1/nothing-here", headers=keys.h()), 404)
     _is_problem(client.delete(RECS, headers=keys.h()), 405)
+
+
+@pytest.mark.parametrize("purpose", [None, "", "curiosity", "counseling; DROP", "상담"])
+def test_lookups_need_an_allowed_purpose(client: TestClient, keys: Keys, purpose: str | None) -> None:
+    headers = keys.h(purpose=None)
+    if purpose is not None:
+        headers["X-Purpose"] = purpose.encode("utf-8")  # type: ignore[assignment]  # raw UTF-8 bytes, as curl sends
+    for url in (RECS, "/v1/customers/C0000001/profile"):
+        body = _is_problem(client.get(url, headers=headers), 400)
+        assert (
+            "X-Purpose" in body["detail"]
+            and "counseling, sales, complaint, review, compliance" in body["detail"]
+        )
+        assert body["type"] == "/problems/purpose-required" and "curiosity" not in body["detail"]
+    assert client.get(RECS, headers=keys.h(purpose="review")).status_code == 200
+    assert client.get(RECS, headers={"X-Purpose": "counseling"}).status_code == 401  # who first, then why
+
+
+def test_audit_records_the_id_as_routed_decoded_once(lake: Lake, keys: Keys) -> None:
+    # "%2541" is "%41" once decoded; decoding it again gave "A" and recorded another customer (issue #14).
+    # A real server: Starlette's TestClient itself decodes the path twice.
+    import httpx
+
+    from tests.serve.live import live_server
+
+    with live_server(create_app(settings_for(lake))) as base:
+        assert httpx.get(f"{base}/v1/customers/C%2541/profile", headers=keys.h()).status_code == 422
+        assert httpx.get(f"{base}/v1/customers/C0000007/profile", headers=keys.h()).status_code == 200
+    rows = AuditLog(audit_path(lake.root), read_only=True).export(date(2000, 1, 1), date(2100, 1, 1))
+    assert [r["customer_id"] for r in rows] == ["C%41", "C0000007"]
+
+
+def _audit_key(lake: Lake) -> SecretKey:
+    return load_key("audit", settings_for(lake).audit_key_file, None, lake.root)
 
 
 def test_500_is_a_problem_without_stack_trace(
@@ -138,7 +178,7 @@ def test_every_lookup_is_audited_once(client: TestClient, lake: Lake, keys: Keys
     ]
     assert {r["key_name"] for r in rows} == {"staff-kim"} and {r["purpose"] for r in rows} == {"counseling"}
     assert rows[0]["endpoint"] == "/v1/customers/{id}/recommendations"
-    assert AuditLog(audit_path(lake.root)).verify().ok
+    assert AuditLog(audit_path(lake.root), read_only=True).verify(_audit_key(lake)).ok
 
 
 def test_429_past_the_rate_limit_with_retry_after(lake: Lake, keys: Keys) -> None:
@@ -175,7 +215,7 @@ def test_not_ready_lake_gives_503(tmp_path: Path) -> None:
     with TestClient(create_app(settings_for(lake))) as c:
         assert c.get("/readyz").status_code == 503
         assert c.get("/readyz").json()["last_error"]
-        _is_problem(c.get(RECS, headers={"Authorization": f"Bearer {key}"}), 503)
+        _is_problem(c.get(RECS, headers={"Authorization": f"Bearer {key}", "X-Purpose": "sales"}), 503)
 
 
 def test_retrain_runs_in_background_and_reports_metrics(lake: Lake, keys: Keys, tmp_path: Path) -> None:
@@ -230,7 +270,9 @@ def test_admin_manages_keys_over_http(client: TestClient, keys: Keys) -> None:
     r = client.post("/v1/keys", json={"name": "branch-02", "role": "staff"}, headers=keys.h("admin"))
     assert r.status_code == 201
     new = r.json()["key"]
-    assert client.get(RECS, headers={"Authorization": f"Bearer {new}"}).status_code == 200
+    assert (
+        client.get(RECS, headers={"Authorization": f"Bearer {new}", "X-Purpose": "sales"}).status_code == 200
+    )
     assert (
         client.post(
             "/v1/keys", json={"name": "branch-02", "role": "staff"}, headers=keys.h("admin")
@@ -238,7 +280,9 @@ def test_admin_manages_keys_over_http(client: TestClient, keys: Keys) -> None:
         == 409
     )
     assert client.delete("/v1/keys/branch-02", headers=keys.h("admin")).status_code == 200
-    assert client.get(RECS, headers={"Authorization": f"Bearer {new}"}).status_code == 401
+    assert (
+        client.get(RECS, headers={"Authorization": f"Bearer {new}", "X-Purpose": "sales"}).status_code == 401
+    )
     listed = client.get("/v1/keys", headers=keys.h("admin")).json()
     assert all("key" not in k for k in listed) and {k["name"] for k in listed} >= {"staff-kim", "branch-02"}
 

@@ -36,7 +36,7 @@ def test_keys_create_prints_the_key_alone_on_the_last_line_and_revoke_works(lake
     key = out.strip().splitlines()[-1]
     assert key.startswith("cdna_") and " " not in key
     with TestClient(create_app(settings_for(lake))) as c:
-        h = {"Authorization": f"Bearer {key}"}
+        h = {"Authorization": f"Bearer {key}", "X-Purpose": "counseling"}
         assert c.get("/v1/customers/C0000001/profile", headers=h).status_code == 200
         code, _, _ = _run("keys", "revoke", "cli-kim", "--lake", str(lake.root))
         assert code == 0
@@ -56,8 +56,12 @@ def test_audit_verify_and_export_and_tamper(lake: Lake) -> None:
                 f"/v1/customers/C{i:07d}/profile",
                 headers={"Authorization": f"Bearer {key}", "X-Purpose": "review"},
             )
-    code, out, _ = _run("--json", "audit", "verify", "--lake", str(lake.root))
-    assert code == 0 and json.loads(out)["rows"] == 5
+    keyfile = str(settings_for(lake).audit_key_file)
+    code, out, _ = _run("--json", "audit", "verify", "--lake", str(lake.root), "--key-file", keyfile)
+    assert code == 0 and json.loads(out)["rows"] == 5 and json.loads(out)["unanchored_rows"] == 0
+    anchors = lake.root.parent / "anchors.jsonl"
+    assert _run("audit", "anchors", "--out", str(anchors), "--lake", str(lake.root))[0] == 0
+    assert [json.loads(x)["reason"] for x in anchors.read_text().splitlines()] == ["created", "shutdown"]
     today = date.today().isoformat()
     code, out, _ = _run(
         "audit", "export", "--from", "2000-01-01", "--to", "2100-01-01", "--lake", str(lake.root)
@@ -80,7 +84,11 @@ def test_audit_verify_and_export_and_tamper(lake: Lake) -> None:
     con.execute("UPDATE audit SET key_name = 'someone-else' WHERE seq = 2")
     con.commit()
     con.close()
-    code, _, err = _run("audit", "verify", "--lake", str(lake.root))
+    code, _, err = _run("audit", "verify", "--lake", str(lake.root), "--key-file", keyfile)
+    assert code == 1 and "row 2" in err
+    code, _, err = _run(
+        "audit", "verify", "--lake", str(lake.root), "--key-file", keyfile, "--anchors", str(anchors)
+    )
     assert code == 1 and "row 2" in err
 
 

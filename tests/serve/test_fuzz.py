@@ -29,7 +29,7 @@ def test_api_conforms_to_its_schema(lake: Lake) -> None:
     )
     app.state.ctx.holder.refresh(force=True)  # the ASGI transport runs no lifespan: load by hand
     key = KeyStore(keys_path(lake.root)).create("fuzz-admin", "admin")
-    headers = {"Authorization": f"Bearer {key}"}
+    headers = {"Authorization": f"Bearer {key}", "X-Purpose": "counseling"}
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     # (pytest 9 breaks schemathesis' own pytest plugin, so the operations are driven with hypothesis directly.)
     tested = []

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cdna.core.errors import ConfigError
+from cdna.core.secrets import SecretKey
 from cdna.serve.audit import GENESIS, AuditEntry, AuditLog, row_hash
 from cdna.serve.keys import KeyError_, KeyStore, role_allows
 from cdna.serve.ratelimit import RateLimiter
@@ -43,13 +44,17 @@ def test_role_order() -> None:
     assert not role_allows("staff", "ml") and not role_allows("ml", "admin")
 
 
+KEY = SecretKey(bytes(range(32)), "test")
+
+
 def _entry(i: int, purpose: str | None = "상담") -> AuditEntry:
     return AuditEntry("staff-kim", "staff", f"C{i:07d}", "/v1/customers/{id}/profile", "GET", purpose, 200)
 
 
 def test_audit_chain_verifies_and_names_the_edited_row(tmp_path: Path) -> None:
     path = tmp_path / "audit.db"
-    log = AuditLog(path)
+    log = AuditLog(path, KEY)
+    log.sign_if_unsigned()
     for i in range(1, 8):
         assert log.append(_entry(i)) == i
     assert log.verify().ok and log.verify().rows == 7
@@ -64,20 +69,21 @@ def test_audit_chain_verifies_and_names_the_edited_row(tmp_path: Path) -> None:
     con.execute("DROP TRIGGER audit_no_update")
     con.execute("UPDATE audit SET customer_id = 'C0000099' WHERE seq = 3")
     con.commit()
-    res = AuditLog(path).verify()
+    res = AuditLog(path, KEY, read_only=True).verify()
     assert not res.ok and res.bad_seq == 3 and "row 3" in res.reason
 
 
 def test_audit_detects_deleted_rows(tmp_path: Path) -> None:
     path = tmp_path / "audit.db"
-    log = AuditLog(path)
+    log = AuditLog(path, KEY)
+    log.sign_if_unsigned()
     for i in range(1, 6):
         log.append(_entry(i))
     con = sqlite3.connect(path)
     con.execute("DROP TRIGGER audit_no_delete")
     con.execute("DELETE FROM audit WHERE seq = 2")
     con.commit()
-    res = AuditLog(path).verify()
+    res = AuditLog(path, KEY, read_only=True).verify()
     assert not res.ok and res.bad_seq == 3
 
 
@@ -108,7 +114,7 @@ def test_token_bucket_limits_and_refills() -> None:
 
 
 def _append_many(path: str, who: str, n: int) -> None:
-    log = AuditLog(Path(path))
+    log = AuditLog(Path(path), KEY, checkpoint_every=40)
     for i in range(n):
         log.append(AuditEntry(who, "staff", f"C{i:07d}", "/v1/customers/{id}/profile", "GET", None, 200))
 
@@ -117,7 +123,7 @@ def test_two_worker_processes_never_fork_the_chain(tmp_path: Path) -> None:
     import multiprocessing as mp
 
     path = tmp_path / "audit.db"
-    AuditLog(path)  # create the schema once
+    AuditLog(path, KEY).sign_if_unsigned()  # create the schema and the first checkpoint once
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_append_many, args=(str(path), f"w{j}", 150)) for j in range(2)]
     for p in procs:
@@ -125,8 +131,8 @@ def test_two_worker_processes_never_fork_the_chain(tmp_path: Path) -> None:
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    res = AuditLog(path).verify()
-    assert res.ok and res.rows == 300
+    res = AuditLog(path, KEY, read_only=True).verify()
+    assert res.ok and res.rows == 300 and res.checkpoints >= 7  # checkpoints from both workers chain too
 
 
 def test_settings_travel_to_worker_processes_unchanged(tmp_path: Path) -> None:
