@@ -24,6 +24,7 @@ from cdna.serve.events import EventsHolder
 from cdna.serve.keys import KeyStore, keys_path
 from cdna.serve.metrics import Metrics, route_label
 from cdna.serve.problems import install_handlers, problem_response
+from cdna.serve.routers import offers as offers_router
 from cdna.serve.ratelimit import RateLimiter
 from cdna.serve.routers import customers, events, health, insight, keys, models, runs
 from cdna.serve.runs import RetrainRuns
@@ -190,6 +191,13 @@ def _audit_key(settings: ServeSettings) -> SecretKey:
         return key
 
 
+def _offer_log(lake: Path | str) -> Any:
+    """The offer log (issue 17): recommendations shown with X-Purpose counseling/sales/campaign/app, and outcomes."""
+    from cdna.recommend.offer_log import OfferLog
+
+    return OfferLog.of(Lake(Path(lake)))
+
+
 def _build_context(settings: ServeSettings) -> AppContext:
     from cdna.core.config import load_intents, load_memo_categories, load_products
 
@@ -216,6 +224,7 @@ def _build_context(settings: ServeSettings) -> AppContext:
         intents={i.id: i.name for i in load_intents().intents},
         interests={c.id: c.name for c in load_memo_categories().categories},
         metrics=Metrics(),
+        offers=_offer_log(lake),
         events=EventsHolder(Lake(Path(lake))),
     )
 
@@ -259,6 +268,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         redoc_url=None,
         openapi_tags=[
             {"name": "customers", "description": "고객별 추천과 DNA 프로필 (audited)"},
+            {"name": "offers", "description": "제안 결과 기록 (수락·거절·관심 없음·재연락)"},
             {"name": "models", "description": "model registry"},
             {"name": "runs", "description": "retraining (role ml)"},
             {"name": "keys", "description": "API keys (role admin)"},
@@ -275,6 +285,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.include_router(runs.router)
     app.include_router(keys.router)
     app.include_router(health.router)
+    app.include_router(offers_router.router)
     app.include_router(events.router)
     if settings.console:
 
@@ -285,6 +296,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
         @app.get("/console/console.js", include_in_schema=False)
         async def console_js() -> Response:
             return Response(_console_file("console.js"), media_type="text/javascript; charset=utf-8")
+
+        @app.get("/console/offers.js", include_in_schema=False)
+        async def console_offers_js() -> Response:
+            return Response(_console_file("offers.js"), media_type="text/javascript; charset=utf-8")
 
         @app.get("/console/market", include_in_schema=False)
         async def console_market() -> HTMLResponse:

@@ -60,6 +60,7 @@ class AppContext:
     intents: dict[str, str]
     interests: dict[str, str]
     metrics: Any = None
+    offers: Any = None  # cdna.recommend.offer_log.OfferLog: offers shown and their outcomes (issue 17)
     writer: AuditWriter | None = None
     events: Any = None  # serve.events.EventsHolder: POST /v1/events and leads (issue #16)
 

@@ -54,6 +54,12 @@ class Recommendation(BaseModel):
     score: float = Field(examples=[0.83])
     reasons: list[str] = Field(examples=[["최근 30일 내 전세대출 문의 통화가 2건 있었습니다."]])
     evidence_ids: list[str] = Field(examples=[["call:CALL000123"]])
+    offer_id: str | None = Field(
+        None,
+        description="set when X-Purpose is counseling, sales, campaign or app: record the customer's answer "
+        "with POST /v1/offers/{offer_id}/outcome",
+        examples=["O20250701a1b2c3d4e5f6"],
+    )
 
 
 class Recommendations(BaseModel):

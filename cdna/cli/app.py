@@ -81,6 +81,7 @@ def root(
 
 def _register() -> None:
     from cdna.cli import (
+        cmd_campaign,
         cmd_features,
         cmd_ingest,
         cmd_nightly,
@@ -96,6 +97,7 @@ def _register() -> None:
     cmd_nlp.register(app)
     cmd_features.register(app)
     cmd_recommend.register(app)
+    cmd_campaign.register(app)
     cmd_serve.register(app)
     cmd_nightly.register(app)
     demo.register(app)

@@ -156,6 +156,11 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna validate transactions ../shared/data/online_retail_sample.csv -m online_retail --out imported/[/]
         """
+        if table == "offers_outcomes":  # outcomes go to the offer log, not to raw/ (issue 17)
+            from cdna.cli.cmd_campaign import import_outcomes_file
+
+            import_outcomes_file(ctx, file, lake, mapping, map_)
+            return
         from cdna.contracts.schemas import contract
         from cdna.core.lake import RunRecord, atomic_write_parquet, atomic_write_text
         from cdna.ingest.importer import load_mapping, rejects_csv

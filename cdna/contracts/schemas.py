@@ -20,7 +20,10 @@ __all__ = [
     "SOURCES",
     "SourceSpec",
     "source_spec",
+    "CAMPAIGN_MEMBERS",
     "CONTRACTS",
+    "OFFERS",
+    "OFFER_OUTCOMES",
     "CUSTOMERS",
     "FEATURE_SNAPSHOT",
     "HOLDINGS",
@@ -254,6 +257,117 @@ RECOMMENDATIONS = Contract(
     description="top-k products per customer with Korean reasons and evidence ids",
 )
 
+OFFERS = Contract(
+    "offers",
+    _s(
+        _req("offer_id", pa.string()),
+        _req("customer_id", pa.string()),
+        _req("product_id", pa.string()),
+        _req("rank", pa.int16()),
+        _opt("score", pa.float64()),
+        _req("model_version", pa.string()),
+        _req("channel", pa.string()),
+        _opt("purpose", pa.string()),
+        _req("shown_at", TS),
+        _opt("as_of", pa.date32()),
+        _opt("campaign", pa.string()),
+        _req("reasons", pa.list_(pa.string())),
+        _opt("staff", pa.string()),
+    ),
+    key=("offer_id",),
+    enums={"channel": ("console", "api", "campaign", "app")},
+    description="every recommendation that reached a person: what, to whom, by which model, when, why (issue 17)",
+)
+
+OFFER_OUTCOMES = Contract(
+    "offers_outcomes",
+    _s(
+        _req("offer_id", pa.string()),
+        _req("outcome", pa.string()),
+        _opt("recorded_at", TS),
+        _opt("channel", pa.string()),
+        _opt("recorded_by", pa.string()),
+    ),
+    key=("offer_id",),
+    enums={"outcome": ("accepted", "declined", "not_interested", "call_back")},
+    description="what the customer answered to an offer (console, API or a channel's response file)",
+)
+
+CAMPAIGN_MEMBERS = Contract(
+    "campaign_members",
+    _s(
+        _req("campaign", pa.string()),
+        _req("customer_id", pa.string()),
+        _req("product_id", pa.string()),
+        _req("as_of", pa.date32()),
+        _req("group", pa.string()),
+        _req("target_rank", pa.int32()),
+        _req("score", pa.float64()),
+        _opt("product_rank", pa.int16()),
+        _opt("offer_id", pa.string()),
+        _opt("segment_id", pa.int16()),
+        _opt("segment_name", pa.string()),
+        _opt("type_id", pa.int16()),
+        _opt("type_name", pa.string()),
+        _opt("type_source", pa.string()),
+    ),
+    key=("campaign", "customer_id"),
+    enums={"group": ("treated", "control")},
+    description="a campaign's targets: treated (offered) and the random control group (never contacted)",
+)
+
+_TELECOM_ENUMS = {
+    "data_band": ("low", "mid", "high", "unlimited"),
+    "plan_band": ("budget", "standard", "premium"),
+}
+
+PARTNER_TELECOM_FILE = Contract(
+    "partner_telecom_file",
+    _s(
+        _req("pseudonym", pa.string()),
+        _req("month", pa.date32()),
+        _req("data_band", pa.string()),
+        _opt("roaming_days", pa.int16()),
+        _opt("plan_band", pa.string()),
+    ),
+    key=("pseudonym", "month"),
+    enums=_TELECOM_ENUMS,
+    non_negative=("roaming_days",),
+    description="a telecom partner's monthly usage bands as delivered: keyed by HMAC pseudonyms, no customer id",
+)
+
+PARTNER_TELECOM = Contract(
+    "partner_telecom",
+    _s(
+        _req("customer_id", pa.string()),
+        _req("ts", TS),
+        _req("month", pa.date32()),
+        _req("data_band", pa.string()),
+        _opt("roaming_days", pa.int16()),
+        _opt("plan_band", pa.string()),
+        _req("record_id", pa.string()),
+        _opt("linked_at", TS),
+    ),
+    key=("record_id",),
+    enums=_TELECOM_ENUMS,
+    non_negative=("roaming_days",),
+    description="the telecom partner's rows linked to customers (raw/partner_telecom/); ts = end of the month",
+)
+
+# partner name -> (the file as delivered, the linked raw table): `cdna link import NAME FILE` (issue 14)
+PARTNERS: dict[str, tuple[Contract, Contract]] = {"telecom": (PARTNER_TELECOM_FILE, PARTNER_TELECOM)}
+
+
+def partner_contracts(name: str) -> tuple[Contract, Contract]:
+    """The delivered and linked contracts of a partner, or a SchemaError naming the known partners."""
+    try:
+        return PARTNERS[name]
+    except KeyError:
+        raise SchemaError(
+            f"unknown partner {name!r}", hint=f"known partners: {', '.join(PARTNERS)}"
+        ) from None
+
+
 CONTRACTS: dict[str, Contract] = {
     c.name: c
     for c in (
@@ -267,6 +381,7 @@ CONTRACTS: dict[str, Contract] = {
         SIGNALS,
         FEATURE_SNAPSHOT,
         RECOMMENDATIONS,
+        OFFER_OUTCOMES,
     )
 }
 

@@ -265,6 +265,36 @@ class Lake:
         return self.audit / "audit.db"
 
     @property
+    def offers(self) -> Path:
+        """The offer log: every recommendation shown and its outcome (issue 17)."""
+        return self.root / "offers"
+
+    @property
+    def offers_db(self) -> Path:
+        return self.offers / "offers.sqlite"
+
+    @property
+    def campaigns(self) -> Path:
+        """One folder per campaign: what was asked, members (treated and control), the CRM export."""
+        return self.root / "campaigns"
+
+    def campaign_dir(self, name: str) -> Path:
+        return self.campaigns / name
+
+    def truth_file(self, name: str) -> Path:
+        """A world-generator-only table (life_events, call_reasons …); no stage reads it."""
+        return self.truth / f"{name}.parquet"
+
+    def raw_named_part(self, table: str, stem: str) -> Path:
+        """A raw table's part with a fixed name (e.g. a campaign's simulated opens), replaced on rerun."""
+        return self.raw(table) / f"{stem}.parquet"
+
+    @property
+    def unmasked_areas(self) -> tuple[Path, ...]:
+        """Folders that may hold personal data as given (raw zone): the privacy scan skips them (issue 14)."""
+        return (self.raw_root, self.audio, self.transcripts, self.truth)
+
+    @property
     def derived_areas(self) -> frozenset[str]:
         """Top-level folders written by the stages themselves: never scanned as source tables."""
         return frozenset(
@@ -286,6 +316,8 @@ class Lake:
                 self.state,
                 self.serve_dir,
                 self.backups,
+                self.offers,
+                self.campaigns,
             )
         )
 

@@ -35,7 +35,7 @@
 
   function api(path) {
     return fetch(path, {
-      headers: { "Authorization": "Bearer " + sessionStorage.getItem(KEY), "X-Purpose": $("purpose").value,
+      headers: { "Authorization": "Bearer " + sessionStorage.getItem(KEY), "X-Purpose": $("purpose").value, "X-Cdna-Client": "console",
                  "Accept": "application/json" }
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
@@ -110,6 +110,7 @@
     data.recommendations.forEach(function (r) {
       var box = el("div", "reco");
       box.setAttribute("data-product", r.product_id);
+      if (r.offer_id) box.setAttribute("data-offer", r.offer_id);  // outcome buttons: offers.js
       var head = el("div", "head");
       head.appendChild(el("span", "rank", r.rank + "위"));
       head.appendChild(el("span", "pname", r.product_name));

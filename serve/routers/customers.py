@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from cdna.serve.deps import AppContext, live_serving, require_purpose
 from cdna.serve.insight import EvidenceNotFoundError, evidence_snippet
 from cdna.serve.keys import KeyRecord
+from cdna.serve.offers import log_offers
 from cdna.serve.labels import fact_rows, likelihood, segment_label
 from cdna.serve.models import CUSTOMER_ID_PATTERN, Profile, Recommendations, problems
 from cdna.serve.problems import ProblemError
@@ -206,7 +207,11 @@ def build_router(max_k: int) -> APIRouter:
 
         Send `X-Purpose` to record why you looked (kept in the audit log).
         """
-        return JSONResponse(recommendations_of(request.app.state.ctx, live_serving(request), customer_id, k))
+        ctx = request.app.state.ctx
+        body = recommendations_of(ctx, live_serving(request), customer_id, k)
+        # issue 17: an answer that reaches a customer (counseling, sales, campaign, app) is logged as offers
+        log_offers(ctx, body, purpose, key.name, request.headers.get("x-cdna-client"))
+        return JSONResponse(body)
 
     @router.get(
         "/{customer_id}/profile",
