@@ -11,7 +11,6 @@ Every folder is plain hive-partitioned Parquet: `cdna features sql` (or any Duck
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,7 +38,6 @@ __all__ = [
     "materialize",
     "online_path",
     "point_in_time_join",
-    "query",
     "segment_snapshot",
     "snapshot_path",
 ]
@@ -179,59 +177,6 @@ def materialize(fs: FeatureSet, lake: Lake, as_of: date, with_segments: bool = T
     result.online_path = online_path(lake)
     result.online_rows = write_sqlite_store(online_src, result.online_path, meta)
     return result
-
-
-_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-def query(lake: Lake, sql: str, limit: int | None = None) -> pa.Table:
-    """Run analyst SQL over the lake: views `snapshots`, one per feature view, `raw_<table>`, `signals`."""
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    try:
-        registered = []
-        feats = lake.features
-        for folder in sorted(feats.iterdir()) if feats.is_dir() else []:
-            if folder.is_dir() and _IDENT.match(folder.name) and any(folder.glob("date=*/*.parquet")):
-                con.execute(
-                    f"CREATE VIEW {folder.name} AS SELECT * FROM "
-                    f"{scan(folder / 'date=*' / '*.parquet', hive=True, union_by_name=True)}"
-                )
-                registered.append(folder.name)
-        snaps = lake.snapshots
-        if any(snaps.glob("date=*/*.parquet")):
-            con.execute(
-                f"CREATE VIEW snapshots AS SELECT * FROM "
-                f"{scan(snaps / 'date=*' / '*.parquet', hive=True, union_by_name=True)}"
-            )
-            registered.append("snapshots")
-        for table in ("customers", "holdings", "transactions", "web_events", "calls", "products"):
-            folder = lake.raw(table)
-            if any(folder.glob("*.parquet")):
-                con.execute(
-                    f"CREATE VIEW raw_{table} AS SELECT * FROM {scan(folder / '*.parquet', union_by_name=True)}"
-                )
-                registered.append(f"raw_{table}")
-        if any(lake.signals.glob("date=*/*.parquet")):
-            con.execute(
-                f"CREATE VIEW signals AS SELECT * FROM "
-                f"{scan(lake.signals / 'date=*' / '*.parquet', hive=True, union_by_name=True)}"
-            )
-            registered.append("signals")
-        try:
-            rel = con.sql(sql)
-            if rel is None:
-                return pa.table({})
-            if limit is not None:
-                rel = rel.limit(limit)
-            return rel.to_arrow_table()
-        except duckdb.Error as exc:
-            raise InputError(
-                f"SQL error: {exc}",
-                hint=f"tables: {', '.join(registered) or '(none: run `cdna features materialize`)'}",
-            ) from exc
-    finally:
-        con.close()
 
 
 def lineage_of(path: Path) -> dict[str, Any]:

@@ -25,7 +25,9 @@ features_app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder (default: CDNA_LAKE / config).")]
+LakeOpt = Annotated[
+    Path | None, typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE / config).")
+]
 
 
 def _feature_set(config: Config) -> FeatureSet:
@@ -129,27 +131,45 @@ def training_set_cmd(
 def sql_cmd(
     ctx: typer.Context,
     query: Annotated[
-        str, typer.Argument(help="DuckDB SQL over snapshots, <view> tables, raw_<table>, signals.")
+        str,
+        typer.Argument(
+            help="One SELECT over snapshots, <view> tables, segments, signal_events, raw_<table> (no free text)."
+        ),
     ],
     lake: LakeOpt = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the full result to Parquet or CSV.")
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Write the result (up to --max-rows) to Parquet or CSV, outside the lake."
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(help="Rows to print.")] = 50,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="Rows returned at most.", min=1)] = 10_000,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds before the query is stopped.", min=0.1)
+    ] = 60.0,
 ) -> None:
-    """Query the offline store directly with DuckDB (for analysts).
+    """Query the lake's masked tables in a read-only sandbox (for analysts).
+
+    No file, extension or other database is reachable (COPY, ATTACH, INSTALL, LOAD, EXPORT and read_csv of a
+    path are refused, exit 2); transcripts and the raw tables' free-text columns are not there at all.
 
     Example: [bold]cdna features sql "SELECT segment_name, count(*) FROM segments GROUP BY 1" --lake ./lake[/]
     """
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    from cdna.features.store import query as run_sql
+    from cdna.features.sandbox import SandboxError, SandboxOptions, run_sandboxed
 
     st = state(ctx)
     o = st.output
     lk = st.lake(lake)
-    table = run_sql(lk, _query_arg(query), None if out else limit)
+    if out is not None and out.resolve().is_relative_to(lk.root):
+        raise SandboxError(
+            f"--out {out} is inside the lake {lk.root}", hint="write query results outside the lake"
+        )
+    res = run_sandboxed(lk, _query_arg(query), SandboxOptions(max_rows=max_rows, timeout_s=timeout))
+    table = res.table
     if out is not None:
         if out.suffix.lower() == ".csv":
             pcsv.write_csv(table, out)
@@ -161,7 +181,17 @@ def sql_cmd(
         human.add_column(c)
     for r in rows:
         human.add_row(*["" if v is None else str(v) for v in r.values()])
-    o.result({"rows": rows, "columns": table.column_names, "total_rows": table.num_rows}, human)
+    o.result(
+        {
+            "rows": rows,
+            "columns": table.column_names,
+            "total_rows": table.num_rows,
+            "truncated": res.truncated,
+        },
+        human,
+    )
+    if res.truncated:
+        o.error(f"the result was cut at --max-rows {max_rows:,} rows")
 
 
 def _query_arg(text: str) -> str:

@@ -17,9 +17,10 @@ from cdna.core.errors import ConfigError, UnknownCustomerError
 from cdna.core.lake import Lake
 from cdna.features.online import SqliteOnlineStore, write_sqlite_store
 from cdna.features.report import write_report
+from cdna.features.sandbox import run_sandboxed
 from cdna.features.segments import SegmentOptions, elbow_k, fit_segments
 from cdna.features.snapshot import FeatureSet, snapshot
-from cdna.features.store import materialize, query, segment_snapshot
+from cdna.features.store import materialize, segment_snapshot
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +81,13 @@ def test_online_swap_is_atomic_for_open_readers(tmp_path: Path) -> None:
 
 def test_sql_over_offline_store(materialized: tuple) -> None:
     lake, res = materialized
-    t = query(lake, "SELECT count(*) AS n, count(DISTINCT segment_id) AS k FROM segments")
+    t = run_sandboxed(lake, "SELECT count(*) AS n, count(DISTINCT segment_id) AS k FROM segments").table
     assert t.to_pylist() == [{"n": res.snapshot.rows, "k": res.segmentation.k_}]
-    t = query(
+    t = run_sandboxed(
         lake,
         "SELECT p.age_band, avg(t.txn_count_90d) AS f FROM profile p JOIN transactions t "
         "USING (customer_id, date) GROUP BY 1",
-    )
+    ).table
     assert t.num_rows >= 3
 
 
