@@ -1,6 +1,11 @@
 """Benchmark: this transcription pipeline vs the reference openai-whisper `transcribe()`, same audio, same weights.
 
-Prints, for both: audio seconds per wall second, real-time factor, peak RSS (the whole process tree) and
+Systems (--systems): `pipeline` (this pipeline with the config's defaults; `pipeline:off|hotwords|prompt`
+overrides asr.vocabulary, to report CER with and without the banking terms), `reference` (openai-whisper
+`transcribe()` defaults) and `fw-reference` (plain faster-whisper on the same weights: beam 5, VAD,
+language ko, every other option at its default — the accuracy bar the defaults must meet, issue 13).
+
+Prints, for each: audio seconds per wall second, real-time factor, peak RSS (the whole process tree) and
 character error rate (jiwer; spaces and punctuation removed) against reference transcripts, then the
 throughput ratio. The reference loads the very same Whisper base weights, converted exactly from the
 CTranslate2 model to an openai-whisper checkpoint (`ingest.asr.model.openai_checkpoint`), and runs
@@ -10,7 +15,9 @@ stereo channel on its own like the pipeline. Language is fixed because Whisper m
 
 Data sets (any mix, each measured separately):
   --lake LAKE        synthetic calls of `cdna world --audio` (references: _truth/call_scripts per speaker)
-  --folder DIR       any folder with transcripts.tsv (file, text), e.g. /work/shared/data/zeroth_ko
+  --folder DIR       any folder with transcripts.tsv (file, text), e.g. ../shared/data/kspon_dev
+  --telephone        also each --folder through a telephone channel built here (300-3400 Hz band-pass,
+                     8 kHz, G.711 mu-law WAV in a temporary folder, never stored)
   --calls-from DIR   realistic call-center stereo recordings built from DIR's clips (transcripts.tsv),
                      --calls of them (default 4, ~300 s in all, like the issue's 297 s): agent on the left
                      channel, customer on the right, four turns per call; deterministic (seed 3).
@@ -27,9 +34,10 @@ Data sets (any mix, each measured separately):
   --plain-calls      build the older, easy variant instead: 16-bit PCM, digital zeros between turns,
                      0.4-2.5 s pauses, no hold (openai-whisper skips such zeros cheaply)
 
-Example: python bench/asr.py --calls-from /work/shared/data/zeroth_ko --folder /work/shared/data/zeroth_ko
+Example: python bench/asr.py --calls-from ../shared/data/kspon_dev --folder ../shared/data/kspon_dev --telephone
+CER: NFKC, spaces and punctuation removed, corpus level (jiwer).
 
-Zeroth-Korean corpus, Atlas Guide / Zeroth Project, CC BY 4.0 (clips under /work/shared/data/zeroth_ko).
+Zeroth-Korean corpus, Atlas Guide / Zeroth Project, CC BY 4.0 (clips under ../shared/data/zeroth_ko).
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -66,8 +75,8 @@ class Item:
 
 
 def normalise(text: str) -> str:
-    """Text for CER: spaces and punctuation removed."""
-    return _PUNCT.sub("", text)
+    """Text for CER: NFKC, spaces and punctuation removed."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text))
 
 
 def items_from_folder(folder: Path) -> list[Item]:
@@ -105,6 +114,17 @@ def _telephone(x: np.ndarray) -> np.ndarray:
 
     band = butter(4, [300, 3400], btype="bandpass", fs=16000, output="sos")
     return np.clip(resample_poly(sosfilt(band, x), 1, 2), -1.0, 1.0).astype(np.float32)
+
+
+def telephone_copy(path: Path, out: Path) -> Path:
+    """`path` through a telephone line: 300-3400 Hz band-pass, 8 kHz, stored as G.711 mu-law WAV at `out`."""
+    import soundfile as sf
+
+    from cdna.ingest.asr.audio import decode_audio
+
+    channels = decode_audio(path).channels
+    sf.write(out, np.stack([_telephone(c) for c in channels], axis=1), 8000, subtype="ULAW")
+    return out
 
 
 def _noise(rng: np.random.Generator, n: int, dbfs: float, tilt: float) -> np.ndarray:
@@ -224,7 +244,7 @@ def make_plain_calls(source: Path, out: Path, n_calls: int = 4, seed: int = 3) -
 
 
 def run_pipeline(
-    items: list[Item], workers: int, threads: int, beam_size: int | None = None
+    items: list[Item], workers: int, threads: int, beam_size: int | None = None, vocabulary: str | None = None
 ) -> dict[str, Any]:
     """This pipeline: the production runner (local engine) into a throwaway lake."""
     import pyarrow.parquet as pq
@@ -236,7 +256,11 @@ def run_pipeline(
     from cdna.ingest.asr.runner import run_transcription
 
     opts = AsrOptions.from_config(
-        load_config().asr, workers=workers, threads_per_worker=threads, beam_size=beam_size
+        load_config().asr,
+        workers=workers,
+        threads_per_worker=threads,
+        beam_size=beam_size,
+        vocabulary=vocabulary,
     )
     jobs = [CallJob(Path(i.path).stem, i.path, date(2025, 1, 1), layout=i.layout) for i in items]
     with tempfile.TemporaryDirectory() as tmp:
@@ -253,8 +277,34 @@ def run_pipeline(
         "wall_s": wall,
         "audio_s": summary.audio_s,
         "hyps": hyps,
-        "model": f"{summary.model_id} int8, beam {opts.beam_size}, VAD",
+        "model": f"{summary.model_id} int8, beam {opts.beam_size}, VAD, vocabulary {opts.vocabulary}",
         "failed": [f.message for f in summary.failures],
+    }
+
+
+def run_fw_reference(items: list[Item], threads: int) -> dict[str, Any]:
+    """Plain faster-whisper, same weights: beam 5, VAD, language ko, every other option at its default."""
+    from faster_whisper import WhisperModel
+
+    from cdna.ingest.asr.audio import decode_audio
+    from cdna.ingest.asr.model import default_model_dir
+
+    t0 = time.perf_counter()
+    model = WhisperModel(str(default_model_dir()), device="cpu", compute_type="int8", cpu_threads=threads)
+    hyps: dict[str, dict[int, str]] = {}
+    audio_s = 0.0
+    for item in items:
+        decoded = decode_audio(Path(item.path))
+        audio_s += decoded.duration_s
+        for ch, samples in enumerate(decoded.channels):
+            segments, _ = model.transcribe(samples, language="ko", beam_size=5, vad_filter=True)
+            hyps.setdefault(Path(item.path).stem, {})[ch] = " ".join(s.text.strip() for s in segments)
+    return {
+        "wall_s": time.perf_counter() - t0,
+        "audio_s": audio_s,
+        "hyps": hyps,
+        "model": "faster-whisper WhisperModel.transcribe int8, beam 5, vad_filter, defaults otherwise",
+        "failed": [],
     }
 
 
@@ -293,11 +343,13 @@ def _child(args: argparse.Namespace) -> None:
         Item(d["path"], {int(k): v for k, v in d["refs"].items()}, d["layout"])
         for d in json.loads(Path(args.items).read_text())
     ]
-    result = (
-        run_pipeline(items, args.workers, args.threads, args.beam_size)
-        if args.system == "pipeline"
-        else run_reference(items, args.workers * args.threads, args.seed)
-    )
+    system, _, vocabulary = args.system.partition(":")
+    if system == "pipeline":
+        result = run_pipeline(items, args.workers, args.threads, args.beam_size, vocabulary or None)
+    elif system == "fw-reference":
+        result = run_fw_reference(items, args.workers * args.threads)
+    else:
+        result = run_reference(items, args.workers * args.threads, args.seed)
     Path(args.result).write_text(json.dumps(result, ensure_ascii=False))
 
 
@@ -372,6 +424,16 @@ def _cer(items: list[Item], hyps: dict[str, Any]) -> float:
     return float(jiwer.cer(refs, outs))
 
 
+def _empty(items: list[Item], hyps: dict[str, Any]) -> int:
+    """Channels with a reference but no hypothesis text."""
+    return sum(
+        1
+        for item in items
+        for ch, ref in item.refs.items()
+        if normalise(ref) and not normalise(hyps.get(Path(item.path).stem, {}).get(str(ch), ""))
+    )
+
+
 def bench(name: str, items: list[Item], args: argparse.Namespace) -> None:
     """Run both systems on `items` and print the figures."""
     print(
@@ -388,21 +450,29 @@ def bench(name: str, items: list[Item], args: argparse.Namespace) -> None:
         ideal = float(r["cpu_s"]) / cores  # type: ignore[arg-type]
         r["ideal_wall_s"] = ideal
         print(
-            f"{system:>9}: {audio:7.1f} s audio in {wall:7.1f} s wall = {audio / wall:6.2f} audio s/wall s, "
+            f"{system:>12}: {audio:7.1f} s audio in {wall:7.1f} s wall = {audio / wall:6.2f} audio s/wall s, "
             f"RTF {wall / audio:.3f}, peak RSS {r['peak_rss_mb']:,.0f} MB, CER {100 * r['cer']:.1f}% "
-            f"[{r['model']}]\n{'':>11}CPU {r['cpu_s']:.1f} s = {audio / ideal:6.2f} audio s per "
+            f"[{r['model']}]\n{'':>14}CPU {r['cpu_s']:.1f} s = {audio / ideal:6.2f} audio s per "
             f"{cores}-core second, RTF {ideal / audio:.3f} on {cores} free cores"
         )
         for msg in r.get("failed") or []:  # type: ignore[union-attr]
             print(f"           failed: {msg}")
-    if {"pipeline", "reference"} <= results.keys():
-        p, ref = results["pipeline"], results["reference"]
+    pipelines = [k for k in results if k.startswith("pipeline")]
+    for name in pipelines if "reference" in results else []:
+        p, ref = results[name], results["reference"]
         speed = (float(p["audio_s"]) / float(p["wall_s"])) / (float(ref["audio_s"]) / float(ref["wall_s"]))  # type: ignore[arg-type]
         cpu_speed = (float(p["audio_s"]) / float(p["cpu_s"])) / (float(ref["audio_s"]) / float(ref["cpu_s"]))  # type: ignore[arg-type]
         print(
-            f"  throughput ratio pipeline/reference: {speed:.2f}x wall, {cpu_speed:.2f}x CPU time; "
+            f"  throughput ratio {name}/reference: {speed:.2f}x wall, {cpu_speed:.2f}x CPU time; "
             f"CER {100 * p['cer']:.1f}% vs "
             f"{100 * ref['cer']:.1f}% (reference: openai-whisper transcribe() defaults, same weights)"
+        )
+    for name in pipelines if "fw-reference" in results else []:
+        p, fw = results[name], results["fw-reference"]
+        verdict = "no worse" if p["cer"] <= fw["cer"] else "WORSE"
+        print(
+            f"  CER {name} {100 * p['cer']:.1f}% vs faster-whisper beam 5 + VAD {100 * fw['cer']:.1f}%: "
+            f"{verdict}; empty outputs {_empty(items, p['hyps'])} vs {_empty(items, fw['hyps'])}"
         )
     if args.show:
         for system, r in results.items():
@@ -436,7 +506,18 @@ def main() -> None:
     ap.add_argument(
         "--beam-size", type=int, help="pipeline beam width (default: asr.beam_size of the config)"
     )
-    ap.add_argument("--systems", nargs="+", default=["pipeline", "reference"])
+    ap.add_argument(
+        "--systems",
+        nargs="+",
+        default=["pipeline", "reference", "fw-reference"],
+        help="pipeline (pipeline:off|hotwords|prompt overrides asr.vocabulary), reference "
+        "(openai-whisper defaults), fw-reference (faster-whisper beam 5 + VAD)",
+    )
+    ap.add_argument(
+        "--telephone",
+        action="store_true",
+        help="also measure each --folder through a telephone channel (300-3400 Hz, 8 kHz, mu-law; not kept)",
+    )
     ap.add_argument("--show", type=int, default=0, help="print reference and hypothesis of the first N files")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--system", help=argparse.SUPPRESS)
@@ -460,8 +541,16 @@ def main() -> None:
                 bench(
                     f"call-center stereo 8 kHz mu-law (noise, pauses, hold music) from {source}", made, args
                 )
-        for folder in args.folder:
+        for k, folder in enumerate(args.folder):
             bench(f"folder {folder}", items_from_folder(folder), args)
+            if args.telephone:
+                tel = Path(tmp) / f"tel{k}"
+                tel.mkdir()
+                items = [
+                    Item(str(telephone_copy(Path(i.path), tel / Path(i.path).name)), i.refs, i.layout)
+                    for i in items_from_folder(folder)
+                ]
+                bench(f"telephone copy (300-3400 Hz, 8 kHz mu-law) of {folder}", items, args)
         for lake in args.lake:
             bench(f"synthetic calls {lake} (espeak-ng)", cut(items_from_lake(lake)), args)
 

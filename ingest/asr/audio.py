@@ -47,15 +47,39 @@ class DecodedAudio:
         source_rate: the file's sample rate.
         codec: codec name as ffmpeg reports it (pcm_s16le, pcm_mulaw, flac, mp3 …).
         duration_s: decoded duration in seconds.
+        container: the container format found by probing the content (wav, mp3, ogg, flac …).
     """
 
     channels: tuple[np.ndarray, ...]
     source_rate: int
     codec: str
     duration_s: float
+    container: str = ""
+
+    def container_mismatch(self, path: Path) -> bool:
+        """Whether the probed container differs from what the file's extension says (an MP3 named .wav)."""
+        return bool(self.container) and not _extension_matches(path, self.container)
+
+
+# extensions whose container goes by another ffmpeg demuxer name
+_EXTENSION_FORMATS = {
+    "opus": "ogg",
+    "oga": "ogg",
+    "wave": "wav",
+    "mka": "matroska",
+    "weba": "webm",
+    "wma": "asf",
+}
+
+
+def _extension_matches(path: Path, container: str) -> bool:
+    ext = path.suffix.lower().lstrip(".")
+    return _EXTENSION_FORMATS.get(ext, ext) in container.split(",")
 
 
 def _open(path: Path):  # type: ignore[no-untyped-def]
+    # No format is forced: ffmpeg probes the bytes (the extension only breaks ties), so an MP3 named
+    # `.wav` opens with the mp3 demuxer (issue 15); DecodedAudio.container records what was found.
     import av
 
     if not path.is_file():
@@ -126,6 +150,7 @@ def decode_audio(path: Path, max_duration_s: float | None = None) -> DecodedAudi
     container = _open(path)
     try:
         stream = container.streams.audio[0]
+        found = container.format.name
         codec = stream.codec_context.name if stream.codec_context else "unknown"
         declared = _declared_duration(container, stream)
         if max_duration_s is not None and declared is not None and declared > max_duration_s:
@@ -189,4 +214,4 @@ def decode_audio(path: Path, max_duration_s: float | None = None) -> DecodedAudi
             hint="raise asr.max_duration_s in the config to accept it",
         )
     channels = tuple(np.ascontiguousarray(audio[i]) for i in range(audio.shape[0]))
-    return DecodedAudio(channels, int(stream.codec_context.sample_rate or 0), codec, duration)
+    return DecodedAudio(channels, int(stream.codec_context.sample_rate or 0), codec, duration, found)

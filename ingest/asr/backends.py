@@ -27,6 +27,7 @@ __all__ = [
     "RawSegment",
     "load_backend",
     "pack_speech",
+    "vad_options",
 ]
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # defensive: every model path below is local
@@ -55,13 +56,25 @@ class Backend(Protocol):
 
     model_id: str
 
-    def transcribe(self, channels: Sequence[np.ndarray]) -> list[list[RawSegment]]:
-        """Segments of each mono 16 kHz float32 channel, times in seconds of that channel."""
+    def transcribe(self, channels: Sequence[np.ndarray], vad: bool | None = None) -> list[list[RawSegment]]:
+        """Segments of each mono 16 kHz float32 channel, times in seconds of that channel.
+
+        `vad` overrides the options' VAD switch (None keeps it).
+        """
         ...
 
 
-def _hotwords(opts: AsrOptions) -> str | None:
-    return " ".join(opts.hotwords) or None
+def vad_options(opts: AsrOptions) -> Any:
+    """Silero settings of the options, as faster-whisper `VadOptions` (spans of at most 30 s)."""
+    from faster_whisper.vad import VadOptions
+
+    return VadOptions(
+        threshold=opts.vad_threshold,
+        min_speech_duration_ms=opts.vad_min_speech_ms,
+        min_silence_duration_ms=opts.vad_min_silence_ms,
+        speech_pad_ms=opts.vad_speech_pad_ms,
+        max_speech_duration_s=30,
+    )
 
 
 class FasterWhisperBackend:
@@ -83,35 +96,43 @@ class FasterWhisperBackend:
             local_files_only=True,
         )
         self.pipeline = BatchedInferencePipeline(self.model)
-        from faster_whisper.vad import VadOptions
 
-        # the batched pipeline's own defaults (a 160 ms pause splits speech; spans ≤ 30 s)
-        self.vad_options = VadOptions(max_speech_duration_s=30, min_silence_duration_ms=160)
-
-    def transcribe(self, channels: Sequence[np.ndarray]) -> list[list[RawSegment]]:
-        """Segments per channel: VAD once, speech of all channels packed into ≤30 s chunks, batched decoding.
-
-        Packing both channels of a call into one batch keeps the batch full (a channel alone rarely fills
-        one); decoding with timestamps splits chunks into turns, mapped back to channel time.
-        """
+    def _common(self) -> dict[str, Any]:
         o = self.opts
-        common: dict[str, Any] = dict(
+        return dict(
             language=o.language,
             beam_size=o.beam_size,
-            temperature=0.0,
             condition_on_previous_text=o.condition_on_previous_text,
             no_speech_threshold=o.no_speech_threshold,
             log_prob_threshold=o.log_prob_threshold,
             compression_ratio_threshold=o.compression_ratio_threshold,
-            hotwords=_hotwords(o),
+            hotwords=o.decoder_terms if o.vocabulary == "hotwords" else None,
+            initial_prompt=o.decoder_terms if o.vocabulary == "prompt" else None,
         )
-        if not o.vad:
+
+    def transcribe(self, channels: Sequence[np.ndarray], vad: bool | None = None) -> list[list[RawSegment]]:
+        """Segments per channel: VAD once, speech of all channels packed into ≤30 s chunks, batched decoding.
+
+        Packing both channels of a call into one batch keeps the batch full (a channel alone rarely fills
+        one); decoding with timestamps splits chunks into turns, mapped back to channel time. A chunk that
+        fails the loop or log-prob test is decoded again with the fallback temperatures.
+
+        Args:
+            channels: mono 16 kHz float32 channels.
+            vad: override `opts.vad` (the runner retries a file that gave nothing with VAD off).
+        """
+        o = self.opts
+        if not (o.vad if vad is None else vad):
             out = []
+            # the no-speech rule is left to the pipeline's filter, which records why a segment went
+            common = {**self._common(), "no_speech_threshold": None}
             for audio in channels:
-                segments, _ = self.model.transcribe(audio, vad_filter=False, **common)
+                segments, _ = self.model.transcribe(
+                    audio, vad_filter=False, temperature=list(o.temperatures), **common
+                )
                 out.append([_raw(s.start, s.end, s) for s in segments])
             return out
-        packed = pack_speech(channels, self.vad_options)
+        packed = pack_speech(channels, vad_options(o), o.vad_window_s)
         result: list[list[RawSegment]] = [[] for _ in channels]
         if not packed.clips:
             return result
@@ -120,16 +141,57 @@ class FasterWhisperBackend:
             vad_filter=False,
             clip_timestamps=[{"start": c.start, "end": c.end} for c in packed.clips],
             batch_size=o.batch_size,
+            temperature=o.temperatures[0],
             # Timestamp tokens make batched Whisper stop early in a chunk, expecting to seek on (it cannot):
             # decode text only, and place words by cross-attention alignment instead.
             without_timestamps=True,
             word_timestamps=True,
-            **common,
+            **self._common(),
         )
         for s in segments:
-            for channel, start, end, text in packed.split_words(s):
-                result[channel].append(_raw(start, end, s, text))
+            for decoded in self._fallback(packed, s):
+                for channel, start, end, text in packed.split_words(decoded):
+                    result[channel].append(_raw(start, end, decoded, text))
         return result
+
+    def _needs_fallback(self, s: Any) -> bool:
+        o = self.opts
+        if len(o.temperatures) < 2:
+            return False
+        if s.no_speech_prob > o.no_speech_threshold and s.avg_logprob < o.log_prob_threshold:
+            return False  # silence, not a failed decode (Whisper's own rule)
+        return s.compression_ratio > o.compression_ratio_threshold or s.avg_logprob < o.log_prob_threshold
+
+    def _fallback(self, packed: PackedSpeech, s: Any) -> list[Any]:
+        """The batched segment, or its chunk decoded again with the fallback temperatures when better."""
+        if not self._needs_fallback(s):
+            return [s]
+        from dataclasses import replace
+
+        clip = min(packed.clips, key=lambda c: abs(c.start * 100 - s.seek))
+        audio = packed.audio[int(clip.start * SAMPLE_RATE) : int(clip.end * SAMPLE_RATE)]
+        again, _ = self.model.transcribe(
+            audio,
+            vad_filter=False,
+            temperature=list(self.opts.temperatures[1:]),
+            without_timestamps=True,
+            word_timestamps=True,
+            **self._common(),
+        )
+        redone = list(again)
+        if not redone or max(r.avg_logprob for r in redone) <= s.avg_logprob:
+            return [s]
+        shift = clip.start
+        return [
+            replace(
+                r,
+                seek=s.seek,
+                start=r.start + shift,
+                end=r.end + shift,
+                words=[replace(w, start=w.start + shift, end=w.end + shift) for w in r.words or []],
+            )
+            for r in redone
+        ]
 
 
 def _raw(start: float, end: float, s: Any, text: str | None = None) -> RawSegment:
@@ -206,13 +268,15 @@ def _to_channel(clip: _Clip, t: float, is_start: bool = False) -> float:
     return clip.spans[-1][1] + clip.spans[-1][2]
 
 
-def pack_speech(channels: Sequence[np.ndarray], vad_options: Any, max_clip_s: float = 30.0) -> PackedSpeech:
+def pack_speech(
+    channels: Sequence[np.ndarray], vad_options: Any, window_s: float = 10.0, max_clip_s: float = 30.0
+) -> PackedSpeech:
     """Run Silero VAD on each channel and pack the speech spans into clips of at most `max_clip_s`."""
     pieces: list[np.ndarray] = []
     clips: list[_Clip] = []
     cursor = 0  # samples in the packed audio
     for ch, audio in enumerate(channels):
-        spans = speech_spans(audio, vad_options)
+        spans = speech_spans(audio, vad_options, window_s)
         current: list[tuple[float, float, float]] = []
         clip_start = cursor
         for span in spans:
@@ -248,17 +312,16 @@ class OpenAIWhisperBackend:
             torch.set_num_threads(opts.threads_per_worker)
         self.model = whisper.load_model(str(checkpoint), device=opts.device)
 
-    def transcribe(self, channels: Sequence[np.ndarray]) -> list[list[RawSegment]]:
+    def transcribe(self, channels: Sequence[np.ndarray], vad: bool | None = None) -> list[list[RawSegment]]:
         """Segments per channel with openai-whisper's `transcribe()` (temperature fallback included)."""
-        return [self._one(audio) for audio in channels]
+        use_vad = self.opts.vad if vad is None else vad
+        return [self._one(audio, use_vad) for audio in channels]
 
-    def _one(self, audio: np.ndarray) -> list[RawSegment]:
+    def _one(self, audio: np.ndarray, use_vad: bool) -> list[RawSegment]:
         o = self.opts
         clips: list[float] | str = "0"
-        if o.vad:
-            from faster_whisper.vad import VadOptions
-
-            spans = speech_spans(audio, VadOptions(min_silence_duration_ms=500))
+        if use_vad:
+            spans = speech_spans(audio, vad_options(o), o.vad_window_s)
             if not spans:
                 return []
             clips = [t for s in spans for t in (s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE)]
@@ -272,7 +335,8 @@ class OpenAIWhisperBackend:
             no_speech_threshold=o.no_speech_threshold,
             logprob_threshold=o.log_prob_threshold,
             compression_ratio_threshold=o.compression_ratio_threshold,
-            initial_prompt=_hotwords(o),
+            temperature=o.temperatures if len(o.temperatures) > 1 else o.temperatures[0],
+            initial_prompt=o.decoder_terms,
             clip_timestamps=clips,
             verbose=None,
         )

@@ -6,6 +6,7 @@ No file I/O here: the runner decodes, calls `transcribe_call`, and writes the ta
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +22,7 @@ from cdna.ingest.asr.options import PIPELINE_VERSION, AsrOptions
 __all__ = [
     "CallJob",
     "check_not_silent",
+    "drop_reason",
     "empty_transcripts",
     "keep_segment",
     "segments_table",
@@ -72,22 +74,29 @@ def check_not_silent(audio: DecodedAudio, path: str, silence_dbfs: float) -> Non
         )
 
 
-def keep_segment(seg: RawSegment, opts: AsrOptions) -> bool:
-    """Whether a decoded segment is speech: not empty, not a no-speech guess, not a loop, not a prompt echo."""
+def drop_reason(seg: RawSegment, opts: AsrOptions) -> str | None:
+    """Why a decoded segment is not speech (empty, term_echo, no_speech, loop), or None to keep it."""
     if not seg.text.strip():
-        return False
+        return "empty"
     if opts.hotwords and _only_hotwords(seg.text, opts.hotwords):
-        return False  # Whisper repeats its prompt on noise: a lone "주택담보대출" would be a false signal
+        return (
+            "term_echo"  # Whisper repeats its prompt on noise: a lone "주택담보대출" would be a false signal
+        )
     if (
         seg.no_speech_prob is not None
         and seg.avg_logprob is not None
         and seg.no_speech_prob > opts.no_speech_threshold
         and seg.avg_logprob < opts.log_prob_threshold
     ):
-        return False
-    return not (
-        seg.compression_ratio is not None and seg.compression_ratio > opts.compression_ratio_threshold
-    )
+        return "no_speech"
+    if seg.compression_ratio is not None and seg.compression_ratio > opts.compression_ratio_threshold:
+        return "loop"
+    return None
+
+
+def keep_segment(seg: RawSegment, opts: AsrOptions) -> bool:
+    """Whether a decoded segment is speech: not empty, not a no-speech guess, not a loop, not a prompt echo."""
+    return drop_reason(seg, opts) is None
 
 
 def _only_hotwords(text: str, hotwords: Sequence[str]) -> bool:
@@ -129,17 +138,37 @@ def segments_table(
 def transcribe_call(job: CallJob, audio: DecodedAudio, backend: Backend, opts: AsrOptions) -> pa.Table:
     """Transcribe one decoded call: per-channel segments, hallucination filter, speaker roles.
 
+    A call that gives no text with VAD is decoded once more without it (a short "네" can fall under
+    Silero's threshold) before it is called speechless.
+
     Raises:
         AudioError: reason 'silent' for an all-silence recording (a bad file), 'no_speech' when nothing
-            decoded survives the filters (hold music, noise: a real call without words, not a failure).
+            decoded survives the filters (hold music, noise: a real call without words, not a failure);
+            its message says what each attempt found.
     """
     check_not_silent(audio, job.path, opts.silence_dbfs)
-    raw = backend.transcribe(audio.channels)
-    kept = [[s for s in segs if keep_segment(s, opts)] for segs in raw]
+    attempts = [None, False] if opts.vad else [None]
+    why: list[str] = []
+    kept: list[list[RawSegment]] = []
+    for vad in attempts:
+        raw = backend.transcribe(audio.channels, vad=vad)
+        kept = [[s for s in segs if keep_segment(s, opts)] for segs in raw]
+        if any(kept):
+            break
+        why.append(_nothing_kept("VAD off" if vad is False else "VAD on", raw, opts))
     if not any(kept):
         raise AudioError(
             "no_speech",
-            f"{job.path}: no speech found in {audio.duration_s:.1f} s (noise or hold music)",
+            f"{job.path}: no speech found in {audio.duration_s:.1f} s ({'; '.join(why)})",
         )
     roles = speaker_roles(len(audio.channels), job.layout, opts.channel_roles)
     return segments_table(job, kept, roles, backend.model_id)
+
+
+def _nothing_kept(attempt: str, raw: Sequence[Sequence[RawSegment]], opts: AsrOptions) -> str:
+    """e.g. "VAD on: no segment decoded" or "VAD off: 2 segments dropped (no_speech 2)"."""
+    reasons = Counter(drop_reason(s, opts) for segs in raw for s in segs)
+    if not reasons:
+        return f"{attempt}: no segment decoded"
+    detail = ", ".join(f"{r} {n}" for r, n in sorted(reasons.items(), key=lambda x: str(x[0])))
+    return f"{attempt}: {sum(reasons.values())} segment(s) dropped ({detail})"

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from cdna.contracts.schemas import CALLS, conform
 from cdna.core.errors import InputError, LakeError
-from cdna.core.lake import Lake, RunRecord, atomic_write_parquet, partition_lock
+from cdna.core.lake import Lake, RunRecord, atomic_write_parquet, partition_lock, private_dir
 from cdna.core.procs import die_with_parent
 from cdna.ingest.asr.audio import AudioError, decode_audio
 from cdna.ingest.asr.backends import Backend, load_backend
@@ -357,7 +357,8 @@ class _Writer:
             if tables:
                 self.seq += 1
                 path = self.lake.transcripts_day(day) / f"{self.prefix}-{self.seq:05d}.parquet"
-                self.outputs.append(atomic_write_parquet(pa.concat_tables(tables), path))
+                private_dir(self.lake.transcripts)  # unmasked speech text: owner-only (issue 14)
+                self.outputs.append(atomic_write_parquet(pa.concat_tables(tables), path, private=True))
         for day, quiet in sorted(self.quiet.items()):
             self.seq += 1
             ledger = pa.table(

@@ -64,9 +64,12 @@ def speech_spans(audio: np.ndarray, vad_options: Any, window_s: float = 10.0) ->
     Args:
         audio: mono float32 16 kHz.
         vad_options: faster-whisper `VadOptions` (thresholds, padding, maximum span length).
-        window_s: seconds of audio per fresh-state window (two grids offset by half of it).
+        window_s: seconds of audio per fresh-state window (two grids offset by half of it); 0 runs
+            Silero once over the whole channel with its carried state.
     """
     from faster_whisper.vad import get_speech_timestamps
 
+    if window_s <= 0:
+        return list(get_speech_timestamps(audio, vad_options))
     with _windowed_model(window_s):
         return list(get_speech_timestamps(audio, vad_options))

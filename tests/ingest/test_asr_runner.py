@@ -178,6 +178,13 @@ def test_sigkill_midway_then_rerun_gives_every_call_exactly_once(tmp_path: Path)
     folder.mkdir()
     for i in range(6):
         shutil.copy(DATA / f"{CLIPS[i % 2]}.ogg", folder / f"K{i}.ogg")
+    speech = {f"K{i}" for i in range(6)}
+    # real one- and two-word answers ("그래", "왜", "네 네."): each must come out with a transcript (issue 13)
+    kspon = Path(__file__).resolve().parents[3] / "shared" / "data" / "kspon_dev"
+    for n in (8, 21, 29, 36, 38) if kspon.is_dir() else ():
+        shutil.copy(kspon / f"KaiSpeech_{n:06d}.wav", folder / f"S{n}.wav")
+        speech.add(f"S{n}")
+    write_wav(folder / "HOLD.wav", np.stack([hold_noise(20), hold_noise(20, seed=1)]))
     # two worker processes (the local process pool); the kill takes the whole process group
     cmd = [
         sys.executable,
@@ -203,13 +210,16 @@ def test_sigkill_midway_then_rerun_gives_every_call_exactly_once(tmp_path: Path)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     first = _transcripts(lake)
-    assert 2 <= len({r["call_id"] for r in first}) < 6
+    assert 2 <= len({r["call_id"] for r in first}) < len(speech)
     assert subprocess.run(cmd, env=env, check=False).returncode == 0
     rows = _transcripts(lake)
     keys = [(r["call_id"], r["channel"], r["segment_index"]) for r in rows]
     assert len(keys) == len(set(keys))
-    assert {r["call_id"] for r in rows} == {f"K{i}" for i in range(6)}
-    assert _last_run(lake)["counts"]["skipped"] == len({r["call_id"] for r in first})
+    assert {r["call_id"] for r in rows} == speech  # every call with speech has its transcript
+    assert all(r["text"].strip() for r in rows)
+    ledger = pq.read_table(lake / "_state" / "no_speech").column("call_id").to_pylist()
+    assert ledger == ["HOLD"]  # exactly once, and only the call without words
+    assert _last_run(lake)["counts"]["skipped"] >= len({r["call_id"] for r in first})
 
 
 @pytest.mark.slow
