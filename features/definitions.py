@@ -160,6 +160,8 @@ def _profile(tz: str) -> FeatureView:
             Feature("household", "any_value(s.household)", description="가구 유형"),
             Feature("income_band", "any_value(s.income_band)", description="소득 구간"),
             Feature("occupation", "any_value(s.occupation)", description="직업"),
+            Feature("marketing_consent", "any_value(s.marketing_consent)", description="마케팅 수신 동의"),
+            Feature("risk_profile", "any_value(s.risk_profile)", description="투자성향 (적합성 진단 결과)"),
             Feature(
                 "tenure_days",
                 "CASE WHEN any_value(s.join_date) <= e.as_of THEN date_diff('day', any_value(s.join_date), e.as_of) END",
@@ -373,6 +375,11 @@ def _signals(cfg: FeaturesConfig, intents: IntentTaxonomy, memo: MemoTaxonomy, t
             "불만 점수 (strongest complaint, decayed)",
         ),
         Feature(
+            "complaint_days_since",
+            _days_since(tz, "s.kind = 'complaint'"),
+            description="마지막 불만 신호 후 일수 (접촉 정책)",
+        ),
+        Feature(
             "complaint_count_90d",
             f"count(*) FILTER (WHERE s.kind = 'complaint' AND {_win(90)})",
             "0",
@@ -391,6 +398,34 @@ def _signals(cfg: FeaturesConfig, intents: IntentTaxonomy, memo: MemoTaxonomy, t
     return FeatureView("signals", "signals", "ts", cfg.ttl_days, tuple(feats), korean_name="상담·적요 신호")
 
 
+def _partner_telecom() -> FeatureView:
+    """The telecom partner's usage bands, linked through keyed pseudonyms (`cdna link import`, issue #14).
+
+    A month's row carries ts = the first instant after that month (Korea time), so an as-of inside a
+    month sees only the months already closed: point in time like every other view.
+    """
+    return FeatureView(
+        "partner_telecom",
+        "partner_telecom",
+        "ts",
+        120,
+        (
+            Feature("telecom_linked", "count(*) > 0", "false", "통신사 가명결합 데이터 있음 (최근 120일)"),
+            Feature(
+                "telecom_data_band", "arg_max(s.data_band, s.ts)", description="최근 월 데이터 사용 구간"
+            ),
+            Feature("telecom_plan_band", "arg_max(s.plan_band, s.ts)", description="최근 월 요금제 구간"),
+            Feature(
+                "telecom_roaming_days_90d",
+                f"sum(s.roaming_days) FILTER (WHERE {_win(90)})",
+                "0",
+                "로밍 사용 일수 (최근 90일에 끝난 달)",
+            ),
+        ),
+        korean_name="통신사 결합 (가명)",
+    )
+
+
 def build_views(
     cfg: FeaturesConfig,
     catalog: ProductCatalog,
@@ -407,6 +442,7 @@ def build_views(
         _web(cfg, tz),
         _calls(cfg, tz),
         _signals(cfg, intents, memo, tz),
+        _partner_telecom(),
     ]
 
 

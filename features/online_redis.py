@@ -17,7 +17,7 @@ from typing import Any
 from cdna.core.errors import LakeError, UnknownCustomerError
 from cdna.features.online import OnlineStore
 
-__all__ = ["RedisOnlineStore", "copy_sqlite_to_redis"]
+__all__ = ["RedisOnlineStore", "copy_sqlite_to_redis", "open_online_store"]
 
 
 class RedisOnlineStore(OnlineStore):
@@ -128,3 +128,23 @@ def copy_sqlite_to_redis(sqlite_path: Path, store: RedisOnlineStore) -> int:
     finally:
         con.close()
     return store.replace_all(rows, meta)
+
+
+def open_online_store(
+    path: Path, backend: str, redis_url: str | None = None, prefix: str = "cdna:features"
+) -> OnlineStore:
+    """The online store of one SQLite materialisation on the configured backend (`serve.online_store`).
+
+    With redis, a materialisation Redis has not seen yet (another file inode) is copied there first, so
+    every worker and host reads the same vectors and event updates.
+    """
+    from cdna.features.online import SqliteOnlineStore
+
+    if backend == "sqlite":
+        return SqliteOnlineStore(path)
+    store = RedisOnlineStore(redis_url or "redis://127.0.0.1:6379/0", prefix)
+    mark = f"{path.resolve()}:{path.stat().st_ino}"
+    if store._r.get(f"{prefix}:source") != mark.encode():
+        copy_sqlite_to_redis(path, store)
+        store._r.set(f"{prefix}:source", mark)
+    return store

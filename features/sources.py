@@ -26,7 +26,7 @@ __all__ = ["SourceReport", "find_files", "register_sources"]
 log = logging.getLogger(__name__)
 
 
-_SQL_TYPE = {"str": "VARCHAR", "num": "DOUBLE", "time": "TIMESTAMPTZ", "date": "DATE"}
+_SQL_TYPE = {"str": "VARCHAR", "num": "DOUBLE", "bool": "BOOLEAN", "time": "TIMESTAMPTZ", "date": "DATE"}
 
 
 @dataclass
@@ -72,6 +72,8 @@ def find_files(lake_root: Path, name: str) -> list[Path]:
 
 def _family(duck_type: str) -> str:
     t = duck_type.upper()
+    if t == "BOOLEAN":
+        return "bool"
     if t.startswith("TIMESTAMP"):
         return "time"
     if t == "DATE":
@@ -132,7 +134,7 @@ def _check_file(spec: SourceSpec, path: Path, cols: dict[str, str]) -> None:
             or (fam == "str")
             or (fam == "time" and got == "date")
             or (fam == "date" and got == "time")
-            or (fam in ("time", "date") and got == "str")  # parsed with TRY_CAST; failures are counted skips
+            or (fam in ("time", "date", "bool") and got == "str")  # TRY_CAST; failures become null
         )
         if not ok:
             raise SchemaError(
@@ -179,7 +181,7 @@ def _register_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, files: list[
         parts = []
         for c, fam in cols_out.items():
             if c in cols:
-                cast = "TRY_CAST" if fam in ("time", "date") and _family(cols[c]) == "str" else "CAST"
+                cast = "TRY_CAST" if fam in ("time", "date", "bool") and _family(cols[c]) == "str" else "CAST"
                 parts.append(f"{cast}({c} AS {_SQL_TYPE[fam]}) AS {c}")
             else:
                 default = spec.optional[c][1]

@@ -18,7 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cdna.contracts.schemas import CUSTOMERS, FEATURE_SNAPSHOT, HOLDINGS, conform, read_table
+from cdna.contracts.parts import read_raw
+from cdna.contracts.schemas import CUSTOMERS, DECISION_ONLY, FEATURE_SNAPSHOT, HOLDINGS, conform
 from cdna.core.config import IntentTaxonomy, ProductCatalog, RecommendConfig
 from cdna.core.duck import scan
 from cdna.core.errors import LakeError, SchemaError
@@ -76,12 +77,12 @@ class CandidateFrame:
 
 def load_holdings(lake: Lake) -> pd.DataFrame:
     """The holdings events of the lake (validated against the HOLDINGS contract)."""
-    return read_table(lake.require_raw("holdings"), HOLDINGS).to_pandas()
+    return read_raw(lake, HOLDINGS).to_pandas()
 
 
 def load_customers(lake: Lake) -> pd.DataFrame:
     """The customers table of the lake (validated against the CUSTOMERS contract)."""
-    return read_table(lake.require_raw("customers"), CUSTOMERS).to_pandas()
+    return read_raw(lake, CUSTOMERS).to_pandas()
 
 
 def data_window(lake: Lake, timezone: str) -> tuple[date, date]:
@@ -129,7 +130,7 @@ def feature_groups(
 
     views = fs.views  # type: ignore[attr-defined]
     signal = {f.name for v in views if v.name in signal_views for f in v.features}
-    feats = [c for c in columns if c not in ("customer_id", "as_of")]
+    feats = [c for c in columns if c not in ("customer_id", "as_of") and c not in DECISION_ONLY]
     signal |= {c for c in feats for pat in signal_columns or [] if fnmatch(c, pat)}
     structured = [c for c in feats if c not in signal]
     sig = [c for c in feats if c in signal]

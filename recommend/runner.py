@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cdna.core.config import Config
+from cdna.core.config import Config, PolicyConfig, load_policy
 from cdna.core.errors import CdnaError, UnknownCustomerError
 from cdna.core.lake import Lake, RunRecord
 from cdna.recommend.dataset import data_window, load_customers, load_holdings, point_in_time_features
@@ -29,6 +29,7 @@ from cdna.recommend.pipeline import (
     evaluate,
     fit_bundle,
 )
+from cdna.recommend.policy import check_policy
 from cdna.recommend.reasons import ReasonContext
 from cdna.recommend.registry import CHALLENGER, Registry
 from cdna.recommend.report import write_report
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 from cdna.recommend.scoring import (
     batch_recommend,
     load_evidence,
+    suppression_counts,
     write_online,
     write_recommendations,
 )
@@ -104,9 +106,10 @@ def registry(lake: Lake, config: Config) -> Registry:
     return Registry(lake, config.recommend.model_name, config.recommend.tracking_uri)
 
 
-def reason_context(config: Config, fs: Any) -> ReasonContext:
-    """Names and feature descriptions that word the reasons."""
+def reason_context(config: Config, fs: Any, policy: PolicyConfig | None = None) -> ReasonContext:
+    """Names and feature descriptions that word the reasons, and what they may never cite (configs/policy.yaml)."""
     desc = {f.name: f.description for v in fs.views for f in v.features}
+    hygiene = (policy or load_policy()).reason_hygiene
     return ReasonContext(
         fs.catalog,
         fs.intents,
@@ -115,6 +118,9 @@ def reason_context(config: Config, fs: Any) -> ReasonContext:
         dict(config.recommend.web_page_products),
         dict(config.recommend.memo_category_products),
         desc,
+        never_cite_intents=frozenset(hygiene.never_cite_intents),
+        never_cite_features=frozenset(hygiene.never_cite_features),
+        intent_must_support_product=hygiene.intent_must_support_product,
     )
 
 
@@ -189,9 +195,23 @@ def _log(
         **{f"{k}_popularity": v for k, v in ev.metrics["popularity"].items() if "@" in k},
     }
     files = {"report": report}
-    run_id = reg.log_run(bundle, params, metrics, tags, files, run_name=tags.get("kind"))
+    run_id = reg.log_run(bundle, params, metrics, tags, files, scoring=scoring_context(config, bundle))
     version = reg.register(run_id)
     return run_id, version
+
+
+def scoring_context(config: Config, bundle: ModelBundle, version: str = "mlflow") -> Any:
+    """What the MLflow pyfunc model needs to score a snapshot frame on its own (issue 18)."""
+    from cdna.recommend.mlflow_model import ScoringContext
+
+    fs = feature_set(config)
+    return ScoringContext(fs.catalog, fs.intents, config.recommend, reason_context(config, fs), version)
+
+
+def base_rates(bundle: ModelBundle) -> dict[str, float]:
+    """Each product's open rate in the training rows: what "평균 대비 3.2배" divides by."""
+    rates = getattr(bundle.popularity, "global_", None) or {}
+    return {str(p): round(float(r), 6) for p, r in rates.items()}
 
 
 def train_run(lake: Lake, config: Config, shuffle_labels: bool = False, log: bool = True) -> TrainResult:
@@ -228,6 +248,7 @@ def evaluate_run(lake: Lake, config: Config) -> tuple[Evaluation, Path, list[str
     fs = feature_set(config)
     reg = registry(lake, config)
     champion = None
+    version: int | None = None
     notes: list[str] = []
     try:
         version, champion = reg.champion()
@@ -239,6 +260,16 @@ def evaluate_run(lake: Lake, config: Config) -> tuple[Evaluation, Path, list[str
     report = lake.report_file("recommend", "evaluate.html")
     notes = _summary_notes(data, ev, k) + notes + more
     write_report(report, "Customer DNA — recommender evaluation", ev, k, bundle.model.importance(), notes)
+    # the evaluation is a run of its own in MLflow (issue 18: it trained for minutes and logged nothing)
+    metrics = {
+        f"{k_}_{scorer}" if scorer != "model" else k_: float(v)
+        for scorer, table in ev.metrics.items()
+        for k_, v in table.items()
+        if isinstance(v, int | float)
+    }
+    params = {"train_dates": ",".join(bundle.train_dates), "holdout_dates": ",".join(bundle.holdout_dates)}
+    tags = {"kind": "evaluate", "champion_version": str(version)}
+    reg.log_run(None, params, metrics, tags, {"report": report})
     return ev, report, notes
 
 
@@ -380,27 +411,42 @@ def recommend_run(
     else:
         feats = _current_snapshot(lake, fs, day)
     evidence = load_evidence(lake, day, config.timezone) if reasons else None
+    policy = load_policy()
+    check_policy(policy, fs.catalog, fs.intents.ids)
     table = batch_recommend(
         bundle,
         feats,
         fs.catalog,
         fs.intents,
         config.recommend,
-        reason_context(config, fs),
+        reason_context(config, fs, policy),
         str(version),
         evidence,
         reasons,
+        policy=policy,
     )
     paths: list[Path] = []
     if customer_id is None:
         run = RunRecord("recommend")
         paths = write_recommendations(lake, table, day, out)
         online, n = write_online(
-            lake, table, {"as_of": str(day), "model_version": version, "kind": "recommendations"}
+            lake,
+            table,
+            {
+                "as_of": str(day),
+                "model_version": version,
+                "kind": "recommendations",
+                "base_rates": base_rates(bundle),  # the console's "가입 가능성" bands divide by these
+            },
         )
         paths.append(online)
         run.outputs = [str(p) for p in paths]
-        run.counts = {"customers": n, "rows": table.num_rows}
-        run.extra = {"model_version": version, "as_of": str(day)}
+        suppressed = suppression_counts(table) or {}
+        run.counts = {
+            "customers": n,
+            "rows": table.num_rows,
+            **{f"suppressed_{r}": v for r, v in suppressed.items()},
+        }
+        run.extra = {"model_version": version, "as_of": str(day), "policy_suppressed": suppressed}
         run.finish(lake)
     return table, version, day, paths

@@ -106,7 +106,7 @@ class EventProcessor:
         self, lake: Lake, config: Config, features_store: Any = None, recs_store: Any = None
     ) -> None:
         from cdna.features.live import LiveFeatures
-        from cdna.features.online import SqliteOnlineStore
+        from cdna.features.online_redis import open_online_store
         from cdna.recommend.runner import feature_set, reason_context, registry
 
         self.lake = lake
@@ -117,13 +117,18 @@ class EventProcessor:
         self.policy = load_policy()
         check_policy(self.policy, self.catalog, self.intents.ids)
         self.triggers = load_triggers()
-        self.events_folder = lake.root / "events"
+        self.events_folder = lake.events
         self.live = LiveFeatures(self.fs, lake.root, self.events_folder)
-        self.features = features_store or SqliteOnlineStore(lake.online / "features.sqlite")
-        self.recs = recs_store or SqliteOnlineStore(lake.online / "recommendations.sqlite")
-        self.ledger = _Ledger(self.events_folder / "_ledger.sqlite")
-        self.leads = LeadStore(lake.online / "leads.sqlite")
-        self.ctx: ReasonContext = self._hygienic(reason_context(config, self.fs))
+        backend, url = config.serve.online_store, config.serve.redis_url
+        self.features = features_store or open_online_store(
+            lake.online_features_db, backend, url, "cdna:features"
+        )
+        self.recs = recs_store or open_online_store(
+            lake.online_recommendations_db, backend, url, "cdna:recommendations"
+        )
+        self.ledger = _Ledger(lake.events_ledger)
+        self.leads = LeadStore(lake.leads_db)
+        self.ctx: ReasonContext = reason_context(config, self.fs, self.policy)
         self._registry = registry(lake, config)
         self.version, self.bundle = self._registry.champion()
         self._lock = threading.Lock()
@@ -131,17 +136,6 @@ class EventProcessor:
         self._intent_ids = set(self.intents.ids)
         self.branches = self._branches()
         self._last_sweep: pd.Timestamp | None = None
-
-    def _hygienic(self, ctx: ReasonContext) -> ReasonContext:
-        from dataclasses import replace
-
-        h = self.policy.reason_hygiene
-        return replace(
-            ctx,
-            never_cite_intents=frozenset(h.never_cite_intents),
-            never_cite_features=frozenset(h.never_cite_features),
-            intent_must_support_product=h.intent_must_support_product,
-        )
 
     def _branches(self) -> dict[str, str]:
         """Customer id -> owning branch (the customer's 시군구; the synthetic bank has no branch table)."""
@@ -267,7 +261,6 @@ class EventProcessor:
                 "as_of": str(as_of),
                 "model_version": str(self.version),
                 "recommendations": items,
-                "suppressed_by": out.suppressed.get(c, []),
             }
             for c, items in out.items.items()
         }
@@ -370,7 +363,7 @@ class EventsHolder:
         """The lead store (opened on first use; None when the lake has none yet)."""
         if self._proc is not None:
             return self._proc.leads
-        path = self.lake.online / "leads.sqlite"
+        path = self.lake.leads_db
         if self._leads is None and path.exists():
             self._leads = LeadStore(path)
         return self._leads

@@ -292,23 +292,26 @@ def _load_signals(lake: Path, per_kind: int = 5) -> dict[str, dict[str, list[dic
     return out
 
 
-def load_serving(lake: Path, registry: RegistryView | None = None) -> Serving:
-    """Load everything the service answers from; raises on any broken input (the caller keeps the old one)."""
+def load_serving(
+    lake: Path, registry: RegistryView | None = None, backend: str = "sqlite", redis_url: str | None = None
+) -> Serving:
+    """Load everything the service answers from; raises on any broken input (the caller keeps the old one).
+
+    `backend` is `serve.online_store`: sqlite reads the lake's files, redis the copies published there.
+    """
+    from cdna.features.online_redis import open_online_store
+
     registry = registry if registry is not None else read_registry(lake)
     fp = fingerprint(lake, registry)
     online = None
     info: dict[str, Any] = {}
     if _online_file(lake).is_file():
-        from cdna.features.online import SqliteOnlineStore
-
-        online = SqliteOnlineStore(_online_file(lake))
+        online = open_online_store(_online_file(lake), backend, redis_url, "cdna:features")
         info = online.info()  # opens the file now, so a corrupt store fails the load, not a request
     recs_store = None
     if _online_recs_file(lake).is_file():
         # The recommender's own materialisation: one indexed row per customer, so nothing big is held in memory.
-        from cdna.features.online import SqliteOnlineStore
-
-        recs_store = SqliteOnlineStore(_online_recs_file(lake))
+        recs_store = open_online_store(_online_recs_file(lake), backend, redis_url, "cdna:recommendations")
         rinfo = recs_store.info()
         recs: dict[str, list[dict[str, Any]]] = {}
         as_of = str(rinfo.get("as_of")) if rinfo.get("as_of") is not None else None
@@ -349,9 +352,13 @@ class ServingHolder:
         last_error: the message of the last failed load (cleared by a successful one).
     """
 
-    def __init__(self, lake: Path, interval_s: float = 5.0) -> None:
+    def __init__(
+        self, lake: Path, interval_s: float = 5.0, backend: str = "sqlite", redis_url: str | None = None
+    ) -> None:
         self.lake = Path(lake)
         self.interval_s = interval_s
+        self.backend = backend
+        self.redis_url = redis_url
         self.current: Serving | None = None
         self.last_error: str | None = None
         self.last_error_at: str | None = None
@@ -374,7 +381,7 @@ class ServingHolder:
                     self.last_error = self.last_error_at = None  # the lake is back to what is served
                     return False
                 t0 = time.perf_counter()
-                new = load_serving(self.lake, registry)
+                new = load_serving(self.lake, registry, self.backend, self.redis_url)
             except Exception as exc:  # noqa: BLE001 - any failed load keeps the old snapshot serving
                 self.failures += 1
                 self.last_error = (

@@ -69,25 +69,46 @@ def root(
         bool, typer.Option("--json", help="Print the result as JSON on stdout (for batch use).")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="plain: one unwrapped line per log record; json: one JSON object per line (for log shippers).",
+        ),
+    ] = "plain",
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Global options go before the command: `cdna --json evaluate --lake L`."""
+    if log_format not in ("plain", "json"):
+        raise CdnaError(
+            f"--log-format {log_format!r} is not one of: plain, json", hint="e.g. --log-format json"
+        )
+    if config is not None and not config.is_file():
+        # every command, not only those that read the config, refuses a --config that is not there (issue 18)
+        from cdna.core.errors import ConfigError
+
+        raise ConfigError(f"config file not found: {config}", hint="check the --config path (or CDNA_CONFIG)")
     st = State(config_path=config, quiet=quiet, json=json_, debug=debug)
     ctx.obj = st
-    setup_logging("INFO", quiet or json_)
+    setup_logging("INFO", quiet or json_, log_format)
 
 
 def _register() -> None:
     from cdna.cli import (
         cmd_campaign,
+        cmd_data,
         cmd_features,
         cmd_ingest,
+        cmd_link,
+        cmd_mlflow,
         cmd_nightly,
         cmd_nlp,
+        cmd_privacy,
         cmd_recommend,
         cmd_serve,
+        cmd_stream,
         cmd_transcribe,
         demo,
     )
@@ -99,16 +120,41 @@ def _register() -> None:
     cmd_recommend.register(app)
     cmd_campaign.register(app)
     cmd_serve.register(app)
+    cmd_mlflow.register(app)
+    cmd_stream.register(app)
     cmd_nightly.register(app)
+    cmd_data.register(app)
+    cmd_link.register(app)
+    cmd_privacy.register(app)
     demo.register(app)
 
 
 _register()
 
 
+_GLOBAL_FLAGS = ("--json", "--quiet", "-q", "--debug")
+
+
+def global_options_first(args: list[str]) -> list[str]:
+    """Global flags given after the command (`cdna evaluate --json`) moved before it, where typer reads them.
+
+    Issue 18: `--json` was accepted per command by some commands only. Everything after `--` is left alone.
+    """
+    if "--" in args:
+        cut = args.index("--")
+        return global_options_first(args[:cut]) + args[cut:]
+    flags = [a for a in args if a in _GLOBAL_FLAGS]
+    rest = [a for a in args if a not in _GLOBAL_FLAGS]
+    fmt: list[str] = []
+    if "--log-format" in rest[1:]:
+        i = rest.index("--log-format", 1)
+        fmt, rest = rest[i : i + 2], rest[:i] + rest[i + 2 :]
+    return [*dict.fromkeys(flags), *fmt, *rest]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `cdna` console script; returns the process exit code."""
-    args = sys.argv[1:] if argv is None else argv
+    args = global_options_first(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     out = Output()
     try:

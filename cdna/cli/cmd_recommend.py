@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = ["models_app", "register"]
 
-LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder (default: CDNA_LAKE / config).")]
+LakeOpt = Annotated[
+    Path | None, typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE / config).")
+]
 
 models_app = typer.Typer(
     help="The model registry (MLflow): list versions, promote one to champion, roll back.",
@@ -80,7 +82,11 @@ def print_customer(o: Output, table: Any, version: int, customer_id: str) -> Non
     rows = [r for r in table.to_pylist() if r["customer_id"] == customer_id]
     for r in rows:
         r["as_of"] = str(r["as_of"])
-    day = rows[0]["as_of"] if rows else ""
+    print_rows(o, rows, version, customer_id, rows[0]["as_of"] if rows else "")
+
+
+def print_rows(o: Output, rows: list[dict[str, Any]], version: int, customer_id: str, day: str) -> None:
+    """Print recommendation rows of one customer (scored now or read from the online store)."""
     o.result(
         {"customer_id": customer_id, "as_of": day, "model_version": version, "recommendations": rows},
         _recs_table(
@@ -95,12 +101,13 @@ def models_list(ctx: typer.Context, lake: LakeOpt = None) -> None:
 
     Example: [bold]cdna models list --lake ./lake[/]
     """
-    from cdna.recommend.runner import registry
+    from cdna.recommend.registry_sql import read_versions
 
     st = state(ctx)
     lk = st.lake(lake)
     cfg = st.config.recommend
-    versions = registry(lk, st.config).versions()
+    # read straight from mlflow.db (no MLflow import): a one-line question answers in about a second
+    versions = read_versions(lk.root / "mlflow.db", cfg.model_name)
     key = cfg.primary_metric
     human = Table(title=f"registered model {cfg.model_name}", show_edge=False, title_justify="left")
     for c in ("version", "aliases", key, "created (UTC)", "gate"):
@@ -231,7 +238,11 @@ def register(app: typer.Typer) -> None:
         st = state(ctx)
         o = Output(quiet=st.quiet, json=True) if json_ else st.output
         lk = st.lake(lake)
-        o.say("training on the earlier months and evaluating on the holdout months …")
+        o.say(
+            "evaluate trains three models (LightGBM, structured-only, popularity) on the earlier months "
+            "and scores them and the champion on the holdout months; this takes minutes on a large bank. "
+            "The run is logged to MLflow as an `evaluate` run."
+        )
         ev, report, notes = evaluate_run(lk, st.config)
         table = ev.table()
         key = f"map@{st.config.recommend.k}"
@@ -320,6 +331,12 @@ def register(app: typer.Typer) -> None:
         reasons: Annotated[
             bool, typer.Option("--reasons/--no-reasons", help="Explain each pick (about 0.6 ms per row).")
         ] = True,
+        fresh: Annotated[
+            bool,
+            typer.Option(
+                "--fresh", help="Score one customer now instead of reading the champion's stored top-k."
+            ),
+        ] = False,
     ) -> None:
         """Top-k products with Korean reasons for one customer, or for all (Parquet + online store).
 
@@ -334,11 +351,23 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(
                 "give either one CUSTOMER_ID or --all", hint="e.g. `cdna recommend C0000001 --lake LAKE`"
             )
+        if customer_id is not None and not fresh and as_of is None and reasons:
+            from cdna.recommend.lookup import online_recommendations
+
+            # the nightly batch already wrote this customer's top-k with the champion: read it (issue 18)
+            stored = online_recommendations(lk, st.config.recommend.model_name, customer_id)
+            if stored is not None:
+                print_rows(o, stored.rows, stored.version, customer_id, stored.as_of)
+                return
         table, version, day, paths = recommend_run(lk, st.config, customer_id, out, parse_day(as_of), reasons)
         if customer_id is not None:
             print_customer(o, table, version, customer_id)
             return
+        from cdna.recommend.scoring import suppression_counts
+
         n = len(set(table.column("customer_id").to_pylist()))
+        suppressed = suppression_counts(table) or {}
+        held_back = ", ".join(f"{r} {v:,}" for r, v in suppressed.items() if v) or "none"
         o.result(
             {
                 "customers": n,
@@ -346,9 +375,11 @@ def register(app: typer.Typer) -> None:
                 "as_of": str(day),
                 "model_version": version,
                 "outputs": [str(p) for p in paths],
+                "suppressed": suppressed,
             },
             f"{n:,} customers × top {st.config.recommend.k} as of {day} (model v{version}) → "
-            + ", ".join(str(p) for p in paths),
+            + ", ".join(str(p) for p in paths)
+            + f"\noffers held back by the decision policy (configs/policy.yaml): {held_back}",
             schema=RecommendResult,
         )
 

@@ -30,6 +30,7 @@ from cdna.contracts.results import (
 )
 from cdna.core.config import Config
 from cdna.core.lake import Lake, atomic_write_text, partition_lock
+from cdna.core.procs import child_process_kwargs
 
 R = TypeVar("R", bound=StageResult)
 
@@ -152,7 +153,10 @@ def _run_stage(name: str, argv: list[str], opts: NightOptions, log_dir: Path) ->
     with open(log, "w", encoding="utf-8") as fh:
         fh.write(f"$ cdna --json {' '.join(argv)}\n")
         fh.flush()
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=fh, text=True, env=env, check=False)
+        # the stage ends with the night, whatever ends the night (SIGKILL included, issue 15)
+        proc = subprocess.run(
+            cmd, stdout=subprocess.PIPE, stderr=fh, text=True, check=False, **child_process_kwargs(env=env)
+        )
         if proc.stdout:
             fh.write("\n--- result (stdout) ---\n" + proc.stdout)
     result = parse_stage_result(name, proc.stdout) if proc.stdout.strip() else None
@@ -174,6 +178,43 @@ def _result(res: NightResult, model: type[R], *names: str) -> R | None:
         if s.name in names and isinstance(s.result, model):
             return s.result
     return None
+
+
+_PURGED = {"audio": "audio folders", "transcripts": "transcript folders", "runs": "run logs"}
+
+
+def retention_text(retention: dict[str, Any]) -> str:
+    """What retention did, in one clause ("retention removed 361 transcript folders (1.2 GB)")."""
+    summary = retention.get("summary") or {}
+    if not retention:
+        return "retention skipped"
+    if not summary:
+        return "retention removed nothing"
+    parts = [
+        f"{int(v['items']):,} {_PURGED.get(k, k)} ({float(v['bytes']) / 1e9:.1f} GB)"
+        for k, v in summary.items()
+    ]
+    verb = "would remove" if retention.get("dry_run") else "removed"
+    return f"retention {verb} " + ", ".join(parts)
+
+
+def one_line(res: NightResult, report: Path) -> str:
+    """The night in one line for `cdna --quiet nightly` (cron mail, log files)."""
+    decision = _result(res, RetrainResult, "retrain", "retrain-bootstrap")
+    if decision is None:
+        retrain = "retrain not run"
+    elif not decision.ran:
+        retrain = "retrain not needed"
+    else:
+        retrain = (
+            f"retrain {'promoted v' + str(decision.champion) if decision.promoted else 'kept the champion'}"
+        )
+    if res.skipped:
+        return f"nightly {res.day} {res.status}: already complete, nothing to do"
+    return (
+        f"nightly {res.day} {res.status} in {res.wall_s:,.0f} s: {len(res.stages)} stages; {retrain}; "
+        f"{retention_text(res.retention)}; report {report}"
+    )
 
 
 def headline(res: NightResult) -> dict[str, Any]:
@@ -206,6 +247,7 @@ def headline(res: NightResult) -> dict[str, Any]:
             "customers": recs.customers,
             "rows": recs.rows,
             "model_version": recs.model_version,
+            "suppressed_by_rule": recs.suppressed,
         }
     if decision:
         out["retrain"] = {
@@ -290,6 +332,9 @@ def run_night(
                     ],
                     "kept": [{"path": p, "reason": r} for p, r in plan.kept],
                 }
+            if res.status != "failed":
+                # the summary names what retention removed (issue 18: 361 folders went unmentioned)
+                res.message += "; " + retention_text(res.retention)
         res.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
         res.wall_s = round(time.perf_counter() - t0, 2)
         res.summary = headline(res)

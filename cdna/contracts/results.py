@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "FeaturesResult",
     "MineResult",
+    "PrivacyScanResult",
     "RecommendResult",
     "RetrainResult",
     "STAGE_RESULTS",
@@ -71,6 +72,7 @@ class RecommendResult(StageResult):
     customers: int = 0
     rows: int = 0
     model_version: str | None = None
+    suppressed: dict[str, int] = Field(default_factory=dict)  # policy rule -> offers held back (issue 16)
 
 
 class RetrainResult(StageResult):
@@ -84,6 +86,16 @@ class RetrainResult(StageResult):
     triggers: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class PrivacyScanResult(StageResult):
+    """`cdna privacy scan`: personal data found outside the raw zone, by type, and where (issue 14)."""
+
+    findings: int = 0
+    by_type: dict[str, int] = Field(default_factory=dict)
+    files_read: dict[str, int] = Field(default_factory=dict)
+    values_examined: int = 0
+    places: list[dict[str, str]] = Field(default_factory=list)
+
+
 STAGE_RESULTS: dict[str, type[StageResult]] = {
     "transcribe": TranscribeResult,
     "mine": MineResult,
@@ -91,6 +103,7 @@ STAGE_RESULTS: dict[str, type[StageResult]] = {
     "recommend": RecommendResult,
     "retrain": RetrainResult,
     "retrain-bootstrap": RetrainResult,
+    "privacy": PrivacyScanResult,
 }
 
 

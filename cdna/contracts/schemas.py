@@ -17,14 +17,19 @@ from cdna.core.errors import SchemaError
 
 __all__ = [
     "CALLS",
+    "CAMPAIGN_MEMBERS",
+    "OFFERS",
+    "OFFER_OUTCOMES",
+    "PARTNERS",
+    "PARTNER_TELECOM",
+    "PARTNER_TELECOM_FILE",
+    "partner_contracts",
     "SOURCES",
     "SourceSpec",
     "source_spec",
-    "CAMPAIGN_MEMBERS",
     "CONTRACTS",
-    "OFFERS",
-    "OFFER_OUTCOMES",
     "CUSTOMERS",
+    "DECISION_ONLY",
     "FEATURE_SNAPSHOT",
     "HOLDINGS",
     "PRODUCTS",
@@ -50,7 +55,9 @@ class Contract:
     Attributes:
         name: table name (also the raw folder name).
         schema: the pyarrow schema; nullable=False fields are required on every row.
-        key: columns that identify a row (duplicates are rejected).
+        key: columns that identify a row. An import rejects a key repeated within its file and skips rows
+            whose key the table already holds; readers of a raw table's parts keep one row per key, the
+            earliest part's (`cdna.contracts.parts`, issue 15).
         enums: column -> allowed values.
         non_negative: numeric columns that may not be negative.
         open_columns: whether extra columns beyond the schema are allowed (feature snapshots).
@@ -96,14 +103,18 @@ CUSTOMERS = Contract(
         _opt("occupation", pa.string()),
         _req("join_date", pa.date32()),
         _opt("ingested_at", TS),
+        # issue 16: consent to marketing (None = unknown) and the assessed investor risk profile (투자성향)
+        _opt("marketing_consent", pa.bool_()),
+        _opt("risk_profile", pa.string()),
     ),
-    key=("customer_id",),
+    key=("customer_id",),  # one row per customer across every part
     enums={
         "gender": ("F", "M"),
         "household": ("single", "couple", "couple_kids", "single_parent", "with_parents", "senior"),
         "income_band": ("none", "under_30m", "30_50m", "50_70m", "70_100m", "over_100m"),
+        "risk_profile": ("stable", "conservative", "moderate", "active", "aggressive"),
     },
-    description="one row per customer: demographics and join date (no contact data)",
+    description="one row per customer: demographics, join date, marketing consent, risk profile (no contact data)",
 )
 
 PRODUCTS = Contract(
@@ -116,7 +127,7 @@ PRODUCTS = Contract(
         _req("max_age", pa.int16()),
         _req("requires_income", pa.bool_()),
     ),
-    key=("product_id",),
+    key=("product_id",),  # one row per product
     description="the product catalogue as a table (from configs/products.yaml)",
 )
 
@@ -131,7 +142,7 @@ HOLDINGS = Contract(
         _opt("channel", pa.string()),
         _opt("ingested_at", TS),
     ),
-    key=("event_id",),
+    key=("event_id",),  # one row per open/close event
     enums={"event": ("open", "close")},
     description="dated product open/close events; holdings at a time are the opens not yet closed",
 )
@@ -149,7 +160,7 @@ TRANSACTIONS = Contract(
         _opt("channel", pa.string()),
         _opt("ingested_at", TS),
     ),
-    key=("txn_id",),
+    key=("txn_id",),  # one row per transaction id across every import
     enums={"direction": ("in", "out")},
     description="account and card transactions in KRW with memo (적요) and merchant; amount < 0 = refund",
 )
@@ -166,7 +177,7 @@ WEB_EVENTS = Contract(
         _opt("dwell_s", pa.float64()),
         _opt("ingested_at", TS),
     ),
-    key=("event_id",),
+    key=("event_id",),  # one row per page view
     enums={"channel": ("web", "app")},
     non_negative=("dwell_s",),
     description="web and app page views by page category (대출금리조회, 카드혜택 …)",
@@ -184,7 +195,7 @@ CALLS = Contract(
         _opt("agent_id", pa.string()),
         _opt("queue", pa.string()),
     ),
-    key=("call_id",),
+    key=("call_id",),  # one manifest row per call
     enums={"channel_layout": ("stereo_agent_left", "stereo_agent_right", "mono", "none")},
     non_negative=("duration_s",),
     description="calls manifest: one row per call; audio_path relative to the lake (or absolute)",
@@ -229,6 +240,10 @@ SIGNALS = Contract(
     enums={"source": ("call", "memo", "web"), "kind": ("intent", "interest", "complaint")},
     description="masked evidence of intents, interests and complaints, one row per (source item, label)",
 )
+
+# Snapshot columns kept for the decision policy (issue 16), never model inputs: consent and the risk profile
+# decide whether an offer may be made, not how likely it is to be taken.
+DECISION_ONLY: frozenset[str] = frozenset({"marketing_consent", "risk_profile"})
 
 FEATURE_SNAPSHOT = Contract(
     "feature_snapshot",
@@ -393,7 +408,7 @@ class SourceSpec:
     Attributes:
         name: table name (matched against folder and file names).
         ts: event-time column in the files (exposed as `ts`), or None.
-        required: column -> type family ("str", "num", "time", "date"): non-nullable in the contract.
+        required: column -> type family ("str", "num", "bool", "time", "date"): non-nullable in the contract.
         optional: column -> (type family, SQL default when absent): nullable in the contract.
         id_column: event id (or comma-separated key columns) used to detect duplicates (when present).
     """
@@ -415,6 +430,8 @@ def _family(typ: pa.DataType) -> str:
         return "date"
     if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
         return "num"
+    if pa.types.is_boolean(typ):
+        return "bool"
     return "str"
 
 
@@ -445,6 +462,8 @@ _CUSTOMER_COLS = (
     "household",
     "income_band",
     "occupation",
+    "marketing_consent",
+    "risk_profile",
 )
 SOURCES: dict[str, SourceSpec] = {
     s.name: s
@@ -469,6 +488,12 @@ SOURCES: dict[str, SourceSpec] = {
             "event_id",
         ),
         source_spec(CALLS, "started_at", ("customer_id", "started_at", "call_id"), "call_id"),
+        source_spec(
+            PARTNER_TELECOM,
+            "ts",
+            ("customer_id", "ts", "month", "data_band", "roaming_days", "plan_band", "record_id"),
+            "record_id",
+        ),
         source_spec(
             SIGNALS,
             "ts",

@@ -26,7 +26,9 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_parquet",
     "atomic_write_text",
+    "make_private",
     "partition_lock",
+    "private_dir",
 ]
 
 
@@ -281,6 +283,11 @@ class Lake:
     def campaign_dir(self, name: str) -> Path:
         return self.campaigns / name
 
+    @property
+    def partner_deliveries(self) -> Path:
+        """Files the synthetic bank's partners deliver (keyed by pseudonyms), for `cdna link import`."""
+        return self.truth / "partners"
+
     def truth_file(self, name: str) -> Path:
         """A world-generator-only table (life_events, call_reasons …); no stage reads it."""
         return self.truth / f"{name}.parquet"
@@ -326,12 +333,31 @@ def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write bytes to a temporary name beside `path`, fsync, then rename over it."""
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) and make it owner-only (0700): it holds unmasked text or audit data."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def make_private(path: Path) -> None:
+    """Owner-only (0600) for a file and, for SQLite, its -wal/-shm/-journal siblings that exist (issue 14)."""
+    for p in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        if p.exists():
+            os.chmod(p, 0o600)
+
+
+def _open_new(tmp: Path, private: bool) -> Any:
+    # Created 0600 from the first byte, not chmod-ed after: no window in which another user can read it.
+    return os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666), "wb")
+
+
+def atomic_write_bytes(path: Path, data: bytes, private: bool = False) -> Path:
+    """Write bytes to a temporary name beside `path`, fsync, then rename over it (owner-only if `private`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_name(path)
     try:
-        with open(tmp, "wb") as fh:
+        with _open_new(tmp, private) as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -341,18 +367,22 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
     return path
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Atomically write UTF-8 text."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, private: bool = False) -> Path:
+    """Atomically write UTF-8 text (owner-only if `private`)."""
+    return atomic_write_bytes(path, text.encode("utf-8"), private)
 
 
-def atomic_write_parquet(table: pa.Table, path: Path, **kwargs: Any) -> Path:
-    """Write a table as Parquet under a temporary name, then rename: readers never see a partial file."""
+def atomic_write_parquet(table: pa.Table, path: Path, private: bool = False, **kwargs: Any) -> Path:
+    """Write a table as Parquet under a temporary name, then rename: readers never see a partial file.
+
+    With `private` the file is owner-only (0600) from creation: transcripts and other unmasked text (issue 14).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_name(path)
     try:
-        pq.write_table(table, tmp, compression=kwargs.pop("compression", "zstd"), **kwargs)
-        with open(tmp, "rb") as fh:
+        with _open_new(tmp, private) as fh:
+            pq.write_table(table, fh, compression=kwargs.pop("compression", "zstd"), **kwargs)
+            fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:

@@ -7,6 +7,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
+from cdna.core.config import RISK_PROFILES
 from cdna.ingest.world.vocab import AGE_BANDS, REGIONS
 
 __all__ = ["Population", "draw_population", "name_pool"]
@@ -32,6 +33,16 @@ _INCOME_P = np.array(
         [0.08, 0.18, 0.36, 0.24, 0.10, 0.04],
         [0.10, 0.15, 0.28, 0.24, 0.15, 0.08],
         [0.38, 0.30, 0.17, 0.08, 0.05, 0.02],
+    ]
+)
+
+# investor risk profile (stable … aggressive) by age group: <30, 30-39, 40-59, 60+
+_RISK_P = np.array(
+    [
+        [0.10, 0.20, 0.30, 0.25, 0.15],
+        [0.10, 0.20, 0.35, 0.22, 0.13],
+        [0.15, 0.25, 0.35, 0.17, 0.08],
+        [0.40, 0.30, 0.20, 0.07, 0.03],
     ]
 )
 
@@ -108,6 +119,8 @@ class Population:
         income: np.ndarray,
         occupation: np.ndarray,
         join_days: np.ndarray,
+        consent: np.ndarray | None = None,
+        risk: np.ndarray | None = None,
     ) -> None:
         self.ids = ids
         self.age = age  # age at the end date
@@ -119,6 +132,8 @@ class Population:
         self.income = income  # index into INCOME_BANDS
         self.occupation = occupation
         self.join_days = join_days
+        self.consent = consent if consent is not None else np.ones(len(ids), dtype=bool)  # marketing consent
+        self.risk = risk if risk is not None else np.full(len(ids), -1)  # index into RISK_PROFILES, -1 = none
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -138,6 +153,10 @@ class Population:
                 "occupation": pa.array(self.occupation, pa.string()),
                 "join_date": pa.array(self.join_days.astype("int32"), pa.int32()).cast(pa.date32()),
                 "ingested_at": pa.nulls(n, pa.timestamp("us", tz="UTC")),
+                "marketing_consent": pa.array(self.consent, pa.bool_()),
+                "risk_profile": pa.array(
+                    [RISK_PROFILES[r] if r >= 0 else None for r in self.risk], pa.string()
+                ),
             }
         )
 
@@ -193,4 +212,18 @@ def draw_population(rng: np.random.Generator, first: int, n: int, end: date, sta
     tenure = np.minimum(rng.exponential(9 * 365, size=n), max_tenure).astype(np.int64)
     recent = rng.random(n) < 0.08
     join_days = np.where(recent, rng.integers(start_days, end_days - 30, size=n), start_days - tenure - 1)
-    return Population(ids, age, birth_days, gender, sido, sigungu, household, income, occupation, join_days)
+    consent, risk = _consent_and_risk(rng.spawn(1)[0], group)
+    return Population(
+        ids, age, birth_days, gender, sido, sigungu, household, income, occupation, join_days, consent, risk
+    )
+
+
+def _consent_and_risk(rng: np.random.Generator, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Marketing consent (~15% opt out, more among seniors) and the assessed risk profile (issue 16).
+
+    Drawn from a child generator, so every other table of a seed stays byte-identical to before.
+    """
+    opt_out = rng.random(len(group)) < np.where(group == 3, 0.22, 0.13)
+    risk = _rows_choice(rng, _RISK_P[group])
+    risk = np.where(rng.random(len(group)) < 0.2, -1, risk)  # one in five never took the assessment
+    return ~opt_out, risk

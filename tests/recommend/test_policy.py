@@ -13,7 +13,6 @@ from cdna.recommend.policy import (
     apply_policy,
     check_policy,
     customer_facts,
-    eligibility_matrix,
     fact_columns,
 )
 
@@ -141,19 +140,6 @@ def test_policy_config_rejects_unknown_keys_and_products() -> None:
         check_policy(
             PolicyConfig.model_validate({"suitability": {"min_profile": {"isa": "moderate"}}}), CATALOG
         )
-
-
-def test_eligibility_matrix_agrees_with_product_rules() -> None:
-    rng = np.random.default_rng(3)
-    age = rng.integers(10, 90, 200).astype(float)
-    bands = np.array(["none", "30_50m", "over_100m"], dtype=object)[rng.integers(0, 3, 200)]
-    held = rng.random((200, len(CATALOG.ids))) < 0.2
-    got = eligibility_matrix(age, bands, held, CATALOG)
-    for i in range(200):
-        have = {p for j, p in enumerate(CATALOG.ids) if held[i, j]}
-        for j, p in enumerate(CATALOG.products):
-            want = p.eligible(int(age[i]), str(bands[i]), have) and p.id not in have
-            assert got[i, j] == want
 
 
 def test_facts_read_from_feature_rows() -> None:
