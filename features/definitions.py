@@ -401,8 +401,8 @@ def _signals(cfg: FeaturesConfig, intents: IntentTaxonomy, memo: MemoTaxonomy, t
 def _partner_telecom() -> FeatureView:
     """The telecom partner's usage bands, linked through keyed pseudonyms (`cdna link import`, issue #14).
 
-    A month's row carries ts = the first instant after that month (Korea time), so an as-of inside a
-    month sees only the months already closed: point in time like every other view.
+    A month's row carries ts = the month's last instant (Korea time), so an as-of inside a month sees only
+    the months already closed: point in time like every other view.
     """
     return FeatureView(
         "partner_telecom",

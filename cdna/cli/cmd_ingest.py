@@ -50,10 +50,16 @@ def run_world(
                 "instead (install espeak-ng to render every selected call from its script)"
             )
             prerendered = prerendered_calls()
+    from cdna.core.secrets import KeyMissingError, load_key
+
+    try:  # the partner's delivery is keyed with the linkage key: without one there is no partner file
+        link_key = load_key("link", st.config.link.key_file, st.config.link.key_env, lake.root)
+    except KeyMissingError:
+        link_key = None
     n_chunks = -(-cfg.customers // cfg.chunk_customers)
     with o.progress("generating bank", n_chunks, "chunks") as advance:
         summary = write_world(
-            WorldOptions(cfg, audio=audio),
+            WorldOptions(cfg, audio=audio, link_key=link_key),
             load_products(),
             load_intents(),
             lake,

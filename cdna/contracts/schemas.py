@@ -366,7 +366,7 @@ PARTNER_TELECOM = Contract(
     key=("record_id",),
     enums=_TELECOM_ENUMS,
     non_negative=("roaming_days",),
-    description="the telecom partner's rows linked to customers (raw/partner_telecom/); ts = end of the month",
+    description="the telecom partner's rows linked to customers (raw/partner_telecom/); ts = the month's last instant",
 )
 
 # partner name -> (the file as delivered, the linked raw table): `cdna link import NAME FILE` (issue 14)

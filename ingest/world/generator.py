@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import shutil
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -32,7 +33,8 @@ from cdna.contracts.schemas import (
     WEB_EVENTS,
 )
 from cdna.core.config import IntentTaxonomy, ProductCatalog, WorldConfig
-from cdna.core.lake import Lake, RunRecord, atomic_write_parquet
+from cdna.core.lake import Lake, RunRecord, atomic_write_parquet, private_dir
+from cdna.core.secrets import SecretKey
 from cdna.ingest.asr.options import PIPELINE_VERSION
 from cdna.ingest.world.behaviour import (
     DAY_US,
@@ -68,10 +70,13 @@ class WorldOptions:
     Attributes:
         config: the `world` section of the configuration.
         audio: render `config.audio_calls` calls to stereo WAV (espeak-ng) or use the shipped recordings.
+        link_key: the partner-linkage key; with it the telecom partner's delivery, keyed by its pseudonyms,
+            is written to LAKE/_truth/partners/ (the key itself is never written).
     """
 
     config: WorldConfig
     audio: bool = False
+    link_key: SecretKey | None = None
 
     @property
     def end_us(self) -> int:
@@ -406,6 +411,10 @@ class _Streams:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.tmp")
             self.tmp[path] = tmp
+            # Everything the world writes is raw zone (names, memos, transcripts): owner-only from the
+            # first byte (issue 14); the writer reopens the file and keeps its mode.
+            tmp.unlink(missing_ok=True)
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             self.writers[path] = pq.ParquetWriter(tmp, schema, compression="zstd")
         self.writers[path].write_table(table.select(schema.names).cast(schema), row_group_size=1 << 20)
 
@@ -416,16 +425,17 @@ class _Streams:
         return list(self.writers)
 
 
-def synthetic_bank(root: Path | str, **world: object) -> Lake:
+def synthetic_bank(root: Path | str, link_key: SecretKey | None = None, **world: object) -> Lake:
     """A synthetic bank without audio in a lake at `root`, from the default config's `world` section.
 
-    `world` overrides config keys (e.g. customers=2000, seed=7); used by tests and benchmarks.
+    `world` overrides config keys (e.g. customers=2000, seed=7); with `link_key` the telecom partner's
+    pseudonymised delivery is written too. Used by tests and benchmarks.
     """
     from cdna.core.config import load_config, load_intents, load_products
 
     lake = Lake.at(root, create=True)
     cfg = load_config(environ={}).world.model_copy(update=world)
-    write_world(WorldOptions(cfg), load_products(), load_intents(), lake)
+    write_world(WorldOptions(cfg, link_key=link_key), load_products(), load_intents(), lake)
     return lake
 
 
@@ -455,6 +465,8 @@ def write_world(
     peak = 0.0
     proc = psutil.Process()
     parts = _generate_chunks(opts, catalog, intents, names, prerendered, n_chunks)
+    bank_ids: list[np.ndarray] = []  # for the partner's subscribers (a few MB even for millions)
+    birth_years: list[np.ndarray] = []
     for chunk, part in enumerate(parts):
         for name, table, schema in (
             ("customers", part.customers, CUSTOMERS.schema),
@@ -472,6 +484,8 @@ def write_world(
         ):
             streams.append(lake.truth / f"{name}.parquet", table, table.schema)
         _append_transcripts(streams, lake, part.transcripts)
+        bank_ids.append(np.asarray(part.customers.column("customer_id").to_pylist(), dtype=object))
+        birth_years.append(pc.year(part.customers.column("birth_date")).to_numpy(zero_copy_only=False))
         counts["transcripts"] = counts.get("transcripts", 0) + part.transcripts.num_rows
         jobs.extend(part.audio_jobs)
         peak = max(peak, proc.memory_info().rss / 2**20)
@@ -481,6 +495,8 @@ def write_world(
         if progress:
             progress(chunk + 1, n_chunks)
     outputs = streams.close()
+    if opts.link_key is not None:
+        outputs += _write_partner(opts, lake, np.concatenate(bank_ids), np.concatenate(birth_years), counts)
     rendered = _write_audio(lake, jobs, render)
     _fix_audio_durations(lake, rendered)
     audio_files = [p for p, _ in rendered.values()]
@@ -493,6 +509,26 @@ def write_world(
     run.extra["peak_rss_mb"] = round(peak, 1)
     path = run.finish(lake)
     return WorldSummary(lake.root, counts, audio_files, source, run.wall_s or 0.0, peak, path)
+
+
+def _write_partner(
+    opts: WorldOptions, lake: Lake, ids: np.ndarray, birth_years: np.ndarray, counts: dict[str, int]
+) -> list[Path]:
+    """The telecom partner's delivery (its own columns, keyed by pseudonyms) and the truth of who is in it."""
+    import pyarrow.csv as pcsv
+
+    from cdna.ingest.world.partner import draw_telecom_delivery
+
+    assert opts.link_key is not None
+    rng = np.random.default_rng([opts.config.seed, 7_000_001])
+    delivery = draw_telecom_delivery(rng, ids, birth_years, opts.config.end_date, opts.link_key)
+    lake.partner_deliveries.mkdir(parents=True, exist_ok=True)
+    path = lake.partner_deliveries / "telecom.csv"
+    pcsv.write_csv(delivery.table, path)
+    truth = atomic_write_parquet(delivery.members, lake.truth_file("partner_telecom_members"))
+    counts["partner_telecom_rows"] = delivery.table.num_rows
+    counts["partner_telecom_customers"] = delivery.members.num_rows
+    return [path, truth]
 
 
 def _generate_chunks(
@@ -543,6 +579,7 @@ def _append_transcripts(streams: _Streams, lake: Lake, table: pa.Table) -> None:
             ["_day"]
         )
         path = lake.transcripts_day(day) / f"{SYNTHETIC_ASR_MODEL}.parquet"
+        private_dir(lake.transcripts)
         streams.append(path, part, TRANSCRIPTS.schema)
 
 
