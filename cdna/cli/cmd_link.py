@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -38,23 +39,23 @@ def _key(st: State, lake: Lake) -> SecretKey:
 
 
 def _customers(lake: Lake, id_column: str) -> pa.Table:
+    """Customers (id and report attributes), one row each: the earliest part's, as every stage reads them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    folder = lake.require_raw("customers")
-    d = ds.dataset(sorted(str(p) for p in folder.glob("*.parquet")), format="parquet")
-    cols = [
-        c
-        for c in dict.fromkeys(
-            ["customer_id", id_column, "birth_date", "gender", "region_sido", "household", "income_band"]
-        )
-        if c in d.schema.names
-    ]
-    return d.to_table(columns=cols)
+    lake.require_raw("customers")
+    wanted = ["customer_id", id_column, "birth_date", "gender", "region_sido", "household", "income_band"]
+    parts = [ds.dataset(str(p), format="parquet") for p in lake.raw_parts("customers")]
+    tables = [d.to_table(columns=[c for c in dict.fromkeys(wanted) if c in d.schema.names]) for d in parts]
+    table = pa.concat_tables(tables, promote_options="permissive")
+    ids = table.column("customer_id")
+    return table.take(pc.index_in(pc.unique(ids), value_set=ids))
 
 
-def _digest(path: Path) -> str:
-    """sha256 of a file's bytes (of every file, in path order, for a folder), first 16 hex digits."""
-    h = hashlib.sha256()
+def _digest(path: Path, salt: object) -> str:
+    """sha256 of `salt` (table and column map) and the file's bytes (every file of a folder), 16 hex digits."""
+    h = hashlib.sha256(json.dumps(salt, sort_keys=True).encode())
     for f in [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()):
         with open(f, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
@@ -131,13 +132,14 @@ def import_cmd(
     colmap = load_mapping(st.config, delivered.name, mapping, map_ or [])
     result = validate_file(file, delivered, colmap)
     opts = LinkOptions(st.config.link.id_column, st.config.link.k_anonymity, st.config.timezone)
-    res = link_partner(
-        result.valid, _customers(lk, opts.id_column), key, linked_spec, partner, datetime.now(UTC), opts
-    )
-    # Named by the delivery's content: importing the same file again adds nothing (issue #15: imports are additive).
-    digest = _digest(file)
-    path = lk.raw(linked_spec.name) / f"linked-{digest}.parquet"
-    again = path.exists()
+    now = datetime.now(UTC)
+    res = link_partner(result.valid, _customers(lk, opts.id_column), key, linked_spec, partner, now, opts)
+    # Parts are named like every import's (`part-<UTC time>-<content hash>`, issue 15): additive, and the same
+    # delivery imported again (same bytes, same column map) adds nothing.
+    digest = _digest(file, [linked_spec.name, colmap.columns, colmap.source_timezone])
+    earlier = sorted(lk.raw(linked_spec.name).glob(f"part-*-{digest}.parquet"))
+    again = bool(earlier)
+    path = earlier[0] if again else lk.raw(linked_spec.name) / f"part-{now:%Y%m%dT%H%M%S%fZ}-{digest}.parquet"
     if not again and res.linked.num_rows:
         atomic_write_parquet(res.linked, path)
     rejects_path = lk.rejects / linked_spec.name / f"{file.stem}.rejects.csv"
