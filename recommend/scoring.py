@@ -181,7 +181,7 @@ def recommendations_table(
     n = len(f)
     customers = f["customer_id"].astype(str).to_numpy()
     products = f["product_id"].astype(str).to_numpy()
-    if explainer is not None and top.matrix is not None:
+    if explainer is not None and top.matrix is not None and n > 0:  # a chunk the policy emptied has none
         reasons, ids = explainer.arrays(top.matrix, customers, products, evidence)
     else:
         empty = pa.array(np.zeros(n + 1, dtype=np.int32))

@@ -29,9 +29,10 @@
       });
   }
 
-  function days(iso) {
-    var left = (new Date(iso) - new Date()) / 86400000;
-    return left <= 0 ? "만료" : Math.ceil(left) + "일 남음";
+  // The expiry date in Korea time (the events' own clock: a replayed day must not read as long expired).
+  function until(iso) {
+    var d = new Date(new Date(iso).getTime() + 9 * 3600000);
+    return d.toISOString().slice(0, 10) + "까지";
   }
 
   function render(data) {
@@ -55,7 +56,7 @@
       var r = el("td");
       l.reasons.forEach(function (t) { r.appendChild(el("p", "reason", t)); });
       tr.appendChild(r);
-      var d = el("td"); d.appendChild(el("span", "due", days(l.expires_at))); tr.appendChild(d);
+      var d = el("td"); d.appendChild(el("span", "due", until(l.expires_at))); tr.appendChild(d);
       tb.appendChild(tr);
     });
     $("count").textContent = data.leads.length + "건";
