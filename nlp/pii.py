@@ -203,10 +203,20 @@ def _classify_run(text: str, run: DigitRun) -> list[tuple[str, int, int]]:
         tails.append((k - 1, False))
     candidates = [(run.sub(h, t), whole) for h in heads for t, whole in tails if t - h >= 1]
     default_kind = _classify(run.digits, list(run.groups), ctx)
+    # The end of the run under any reading with the usual groups for its type ("…삼이랑요": 3 + 이랑요 or
+    # 32 + 랑요): a possible digit is masked with the number; masking a copula too costs nothing.
+    usual_end = max(
+        [
+            r.end
+            for r in run.readings()
+            if (t := _classify(r.digits, list(r.groups), ctx)) and _usual(t, r.groups)
+        ]
+        + [run.end]
+    )
     for any_reading in (False, True):
         if any_reading and default_kind is not None:
             break
-        best: tuple[tuple[bool, bool, int, int], str, int, int] | None = None
+        best: tuple[tuple[bool, bool, int, bool, int, int], str, int, int] | None = None
         for rank, (cand, whole) in enumerate(candidates):
             for i, reading in enumerate(cand.readings()):
                 kind = _classify(reading.digits, list(reading.groups), ctx)
@@ -215,10 +225,18 @@ def _classify_run(text: str, run: DigitRun) -> list[tuple[str, int, int]]:
                 usual = _usual(kind, reading.groups)
                 if i and not usual and not any_reading:
                     continue  # another reading of an ending counts first only when it gives usual groups
-                # Usual group lengths (010-1234-5678) and valid digits first, then the whole run, then the
-                # longest reading: masking a copula too costs nothing, leaving a digit out leaks it.
-                score = (usual, _valid(kind, reading.digits), -rank, reading.end)
-                end = max(run.end, reading.end) if whole else reading.end
+                # Usual group lengths (010-1234-5678) first; then the whole run, its longest reading first;
+                # then a cut whose digits pass their type's check (a valid date, Luhn).
+                full = rank == 0
+                score = (
+                    usual,
+                    full,
+                    reading.end if full else 0,
+                    _valid(kind, reading.digits),
+                    -rank,
+                    reading.end,
+                )
+                end = max(usual_end, reading.end) if whole else reading.end
                 if best is None or score > best[0]:
                     best = (score, kind, min(run.start, reading.start), end)
         if best is not None:
@@ -228,7 +246,7 @@ def _classify_run(text: str, run: DigitRun) -> list[tuple[str, int, int]]:
         reading, kind = max(
             ((r, t) for r, t in typed if t), key=lambda rt: (_usual(str(rt[1]), rt[0].groups), rt[0].end)
         )
-        return [(str(kind), reading.start, reading.end)]
+        return [(str(kind), reading.start, max(reading.end, usual_end))]
     if len(run.digits) > 16:
         return _split_long(run, ctx)
     return []
@@ -666,7 +684,7 @@ def _mentions(text: str, names: set[str]) -> list[tuple[int, int]]:
 
 
 _QUICK = re.compile(
-    r"[\d@]|골뱅이|고요|구요|입니다|이에요|예요|이요|[공영빵일이삼사오육칠팔구천백십둘셋넷]\s?[공영빵일이삼사오육칠팔구천백십둘셋넷]|성함|이름|예금주|명의|저는|제가|님|씨|로|길|동|리|가"
+    r"[\d@]|골뱅이|고요|구요|입니다|이에요|예요|이요|[공영빵일이삼사오육칠팔구천백십둘셋넷]\s?[공영빵일이삼사오육칠팔구천백십둘셋넷]|하나|다섯|여섯|일곱|여덟|아홉|성함|이름|예금주|명의|저는|제가|님|씨|로|길|동|리|가"
 )
 
 
