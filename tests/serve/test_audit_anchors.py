@@ -190,21 +190,40 @@ def test_audit_files_are_private_wal_and_shm_included(tmp_path: Path) -> None:
     log.close()
 
 
+def _as_nobody(command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["su", "nobody", "-s", "/bin/sh", "-c", command], capture_output=True, text=True, check=False
+    )
+
+
 @pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("su") is None, reason="needs root to act as another user"
 )
-def test_another_user_reads_nothing_of_the_audit(tmp_path: Path) -> None:
-    tmp_path.chmod(0o755)
-    path = tmp_path / "lake" / "audit" / "audit.db"
-    (tmp_path / "lake").mkdir()
-    (tmp_path / "lake").chmod(0o755)
-    log = _signed_log(path)
-    for p in (path, path.with_name("audit.db-wal"), path.with_name("audit.db-shm")):
-        proc = subprocess.run(
-            ["su", "nobody", "-s", "/bin/sh", "-c", f"cat '{p}' | wc -c"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert "Permission denied" in proc.stderr and proc.stdout.strip() == "0", p
-    log.close()
+def test_another_user_reads_nothing_of_the_audit_or_the_transcripts() -> None:
+    import tempfile
+
+    from cdna.ingest.world.generator import synthetic_bank
+
+    # Under /tmp itself: pytest's own temporary root is owner-only, which would hide everything anyway.
+    top = Path(tempfile.mkdtemp(prefix="cdna-nobody-", dir="/tmp"))
+    try:
+        top.chmod(0o755)
+        lake = synthetic_bank(top / "lake", customers=40, seed=3)
+        lake.root.chmod(0o755)
+        log = _signed_log(lake.audit_db)  # the WAL and SHM stay while the log is open
+        control = lake.root / "README.txt"
+        control.write_text("readable\n")
+        control.chmod(0o644)
+        assert _as_nobody(f"cat '{control}'").stdout == "readable\n"  # the check can see what is readable
+        private = [p for area in (lake.audit, lake.transcripts) for p in area.rglob("*") if p.is_file()]
+        assert lake.audit_db.with_name("audit.db-wal") in private
+        assert any(p.suffix == ".parquet" for p in private)
+        for p in private:
+            assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+            proc = _as_nobody(f"cat '{p}' > /dev/null")
+            assert proc.returncode != 0 and "Permission denied" in proc.stderr, p
+        for area in (lake.audit, lake.transcripts):
+            assert _as_nobody(f"ls '{area}'").returncode != 0
+        log.close()
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
