@@ -162,15 +162,20 @@ class AuditWriter:
                     seqs = self.log.append_many(lambda: self._claim(batch))
                     break
                 except sqlite3.Error as exc:
+                    if self.last_error is None:  # once per outage, not once per retry
+                        _log.warning(
+                            "audit store busy or failing (%s); %d row(s) wait and are retried",
+                            type(exc).__name__,
+                            len(batch),
+                        )
                     self.last_error = f"{type(exc).__name__}: {exc}"
                     self.last_error_at = datetime.now(UTC).isoformat(timespec="seconds")
-                    _log.warning(
-                        "audit store busy or failing (%s); retrying %d row(s)", type(exc).__name__, len(batch)
-                    )
                     if self._stopping.is_set() and self._give_up(batch):
                         return
                     time.sleep(self.retry_s)
             self.written += len(seqs)
+            if self.last_error is not None:
+                _log.warning("audit store available again; %d waiting row(s) written", len(seqs))
             self.last_error = None
             for t, seq in zip(batch, seqs, strict=True):
                 if t.future.running():

@@ -227,3 +227,60 @@ def test_another_user_reads_nothing_of_the_audit_or_the_transcripts() -> None:
         log.close()
     finally:
         shutil.rmtree(top, ignore_errors=True)
+
+
+def _tamper_edit(con: sqlite3.Connection) -> None:
+    con.execute("UPDATE audit SET customer_id = 'C0000099' WHERE seq = 3")
+
+
+def _tamper_delete_middle(con: sqlite3.Connection) -> None:
+    con.execute("DELETE FROM audit WHERE seq = 6")
+
+
+def _tamper_delete_tail(con: sqlite3.Connection) -> None:
+    con.execute("DELETE FROM audit WHERE seq >= 11")
+
+
+def _tamper_empty(con: sqlite3.Connection) -> None:
+    con.execute("DELETE FROM audit")
+    con.execute("DELETE FROM checkpoints")
+
+
+def _tamper_swap(con: sqlite3.Connection) -> None:
+    a = con.execute("SELECT customer_id FROM audit WHERE seq = 4").fetchone()[0]
+    b = con.execute("SELECT customer_id FROM audit WHERE seq = 5").fetchone()[0]
+    con.execute("UPDATE audit SET customer_id = ? WHERE seq = 4", (b,))
+    con.execute("UPDATE audit SET customer_id = ? WHERE seq = 5", (a,))
+
+
+def _tamper_rehash(con: sqlite3.Connection) -> None:
+    con.execute("UPDATE audit SET status = 404 WHERE seq = 8")
+    _rehash_from(con, 8)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [_tamper_edit, _tamper_delete_middle, _tamper_delete_tail, _tamper_empty, _tamper_swap, _tamper_rehash],
+)
+def test_cdna_audit_verify_exits_1_on_each_tampering(
+    tmp_path: Path, tamper: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cdna.cli.app import main
+    from cdna.core.lake import Lake
+
+    lake = Lake.at(tmp_path / "lake", create=True)
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(KEY.material.hex())
+    key_file.chmod(0o600)
+    log = AuditLog(lake.audit_db, load_key("audit", key_file, None, lake.root), checkpoint_every=5)
+    log.sign_if_unsigned()
+    for i in range(1, 13):
+        log.append(_entry(i))
+    log.checkpoint("shutdown")
+    log.close()
+    args = ["audit", "verify", "--lake", str(lake.root), "--key-file", str(key_file)]
+    assert main(args) == 0
+    capsys.readouterr()
+    tamper(_admin(lake.audit_db))  # type: ignore[operator]
+    assert main(args) == 1
+    assert "fails verification" in capsys.readouterr().err
