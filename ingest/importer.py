@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,7 +14,7 @@ from cdna.core.config import Config, configs_dir, load_yaml
 from cdna.core.errors import ConfigError
 from cdna.ingest.validate import ColumnMapping
 
-__all__ = ["load_mapping", "rejects_csv"]
+__all__ = ["load_mapping", "rejects_csv", "spreadsheet_safe", "withhold_values"]
 
 
 def load_mapping(config: Config, table: str, name: str | None, pairs: list[str]) -> ColumnMapping:
@@ -44,8 +46,29 @@ def load_mapping(config: Config, table: str, name: str | None, pairs: list[str])
     return ColumnMapping(columns=columns, source_timezone=tz)
 
 
-def rejects_csv(rejects: pa.Table, source: Path) -> str:
-    """Rejected rows as CSV text: file, line, reason, raw."""
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: one leading quote before a formula-like start (OWASP CSV injection)."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+_QUOTED = re.compile(r"'(?:[^']|'')*'")
+
+
+def withhold_values(text: str) -> str:
+    """A reject reason with the quoted cell values left out ("bad amount: '…' is not a valid number")."""
+    return _QUOTED.sub("'…'", text)
+
+
+def rejects_csv(rejects: pa.Table, source: Path, redact: Callable[[str], str] | None = None) -> str:
+    """Rejected rows as CSV text: file, line, reason, raw; formula-like cells are escaped.
+
+    Nothing unmasked is written (issue 14): reasons and raw rows go through `redact` (the CLI passes the
+    PII masker); without one, the raw row is left out (file and line name it) and quoted values in reasons
+    are withheld.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["file", "line", "reason", "raw"])
@@ -55,5 +78,10 @@ def rejects_csv(rejects: pa.Table, source: Path) -> str:
         rejects.column("raw").to_pylist(),
         strict=True,
     ):
-        writer.writerow([str(source), line, reason, raw])
+        # people open reject files in spreadsheets: a raw `=HYPERLINK(…)` must stay text (issue 15)
+        reason = redact(reason) if redact else withhold_values(reason)
+        raw = redact(raw or "") if redact else ""
+        writer.writerow(
+            [spreadsheet_safe(str(source)), line, spreadsheet_safe(reason), spreadsheet_safe(raw)]
+        )
     return buf.getvalue()

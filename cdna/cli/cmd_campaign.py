@@ -277,6 +277,7 @@ def import_outcomes_file(
     from cdna.core.lake import RunRecord, atomic_write_text
     from cdna.ingest.importer import load_mapping, rejects_csv
     from cdna.ingest.validate import validate_file
+    from cdna.nlp.pii import mask_cached
     from cdna.recommend.offer_log import OfferLog, import_outcomes
 
     st = state(ctx)
@@ -300,7 +301,7 @@ def import_outcomes_file(
     rejects = pa.concat_tables([result.rejects.cast(refused.schema), refused]).sort_by("line")
     rejects_path = lk.rejects / OFFER_OUTCOMES.name / f"{file.stem}.rejects.csv"
     if rejects.num_rows:
-        atomic_write_text(rejects_path, rejects_csv(rejects, file))
+        atomic_write_text(rejects_path, rejects_csv(rejects, file, redact=lambda t: mask_cached(t).text))
     run = RunRecord("validate", inputs=[str(file)], outputs=[str(lk.offers_db)])
     run.counts = {
         "valid": result.valid.num_rows,
@@ -312,7 +313,7 @@ def import_outcomes_file(
     for line, reason in zip(
         rejects.column("line").to_pylist(), rejects.column("reason").to_pylist(), strict=True
     ):
-        run.fail(f"{file}:{line}", reason)
+        run.fail(f"{file}:{line}", mask_cached(reason).text)  # never unmasked at rest (issue 14)
     run.finish(lk)
     o.result(
         {
