@@ -72,6 +72,17 @@ class LiveFeatures:
             name: self.con.execute(f"SELECT * FROM mem_{name} LIMIT 0").description for name in SOURCES
         }
         self.lexicon = "_memo_cat" in {r[0] for r in self.con.execute("SHOW TABLES").fetchall()}
+        if not self.lexicon:
+            # Memo categories from the NLP's memo signals: events bring call signals only, so the map is fixed
+            # for this process; a table of it keeps every spend query from re-aggregating all signals.
+            self.con.execute(
+                "CREATE TABLE _memo_map AS SELECT source_id, arg_max(label, score) AS category FROM mem_signals "
+                "WHERE source = 'memo' AND kind = 'interest' GROUP BY source_id"
+            )
+            self.con.execute(
+                "CREATE OR REPLACE TEMP VIEW src_transactions_cat AS SELECT t.*, m.category FROM _txn_base t "
+                "LEFT JOIN _memo_map m ON m.source_id = t.txn_id"
+            )
         ids = self.con.execute("SELECT DISTINCT customer_id FROM mem_customers").fetchall()
         self.customers: set[str] = {r[0] for r in ids}
         views = {v.name: v for v in fs.views}

@@ -57,6 +57,9 @@ def _ranks(cust: np.ndarray, order: np.ndarray) -> np.ndarray:
     return np.arange(len(order)) - first_pos + 1
 
 
+_COMPILED_FROM = 2_000  # pairs from which scoring goes through the compiled trees
+
+
 def _top_k_chunk(
     bundle: Any,
     feats: pd.DataFrame,
@@ -74,8 +77,11 @@ def _top_k_chunk(
     }
     model = bundle.model
     M = scored = None
-    if hasattr(model, "score_pairs") and (
-        scored := model.score_pairs(feats, pairs["row"].to_numpy(), per_pair)
+    # an event's few pairs: LightGBM's own predict beats waking the compiled trees' thread pool (issue 16)
+    if (
+        len(pairs) >= _COMPILED_FROM
+        and hasattr(model, "score_pairs")
+        and (scored := model.score_pairs(feats, pairs["row"].to_numpy(), per_pair))
     ):
         score = scored.score
     elif hasattr(model, "pair_matrix"):

@@ -23,7 +23,15 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from cdna.core.config import Config, load_intents, load_policy, load_products, load_triggers
+from cdna.core.config import (
+    Config,
+    InquiryTrigger,
+    PageViewTrigger,
+    load_intents,
+    load_policy,
+    load_products,
+    load_triggers,
+)
 from cdna.core.errors import CdnaError
 from cdna.core.lake import Lake
 from cdna.ingest.events import EventProblem, append_events, event_day, event_tables, parse_events
@@ -119,6 +127,7 @@ class EventProcessor:
         self.triggers = load_triggers()
         self.events_folder = lake.events
         self.live = LiveFeatures(self.fs, lake.root, self.events_folder)
+        self._live_for = _inode(lake.online_features_db)
         backend, url = config.serve.online_store, config.serve.redis_url
         self.features = features_store or open_online_store(
             lake.online_features_db, backend, url, "cdna:features"
@@ -162,6 +171,7 @@ class EventProcessor:
 
     def _process(self, raw: list[Any]) -> BatchResult:
         t0 = time.perf_counter()
+        self._follow_nightly()
         res = BatchResult(received=len(raw))
         good, problems = parse_events(raw, self._products, self._intent_ids)
         known = []
@@ -206,6 +216,23 @@ class EventProcessor:
         res.customers = sorted(day_of)
         res.timings["total_s"] = time.perf_counter() - t0
         return res
+
+    def _follow_nightly(self) -> None:
+        """Reload the lake's rows when a new materialisation replaced the online store (the nightly ran).
+
+        The in-memory rows are those of the start; vectors recomputed from them after a nightly import would
+        lose what the night added.
+        """
+        from cdna.features.live import LiveFeatures
+
+        now = _inode(self.lake.online_features_db)
+        if now == self._live_for:
+            return
+        _log.info("a new online materialisation: reloading the lake's rows for the event path")
+        old = self.live
+        self.live = LiveFeatures(self.fs, self.lake.root, self.events_folder)
+        self._live_for = now
+        old.close()
 
     def _current(self, customers: list[str]) -> dict[str, dict[str, Any]]:
         from cdna.core.errors import UnknownCustomerError
@@ -280,7 +307,11 @@ class EventProcessor:
             return
         customers = sorted({ev.customer_id for ev in new})
         now = pd.Timestamp(max(ev.ts for ev in new))
-        web, calls, opens = self.live.lead_rows(customers, now)
+        waits = [t.days for t in self.triggers.triggers if isinstance(t, InquiryTrigger)]
+        windows = [t.window_days for t in self.triggers.triggers if isinstance(t, PageViewTrigger)]
+        # rows older than the longest trigger window (plus the time since the last sweep) cannot fire one
+        days = max([*waits, *windows, 1]) + 2
+        web, calls, opens = self.live.lead_rows(customers, now, days)
         dep = tables.get("transactions")
         deposits = pd.DataFrame(columns=["customer_id", "ts", "txn_id", "amount"])
         if dep is not None:
@@ -367,3 +398,10 @@ class EventsHolder:
         if self._leads is None and path.exists():
             self._leads = LeadStore(path)
         return self._leads
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except FileNotFoundError:
+        return None

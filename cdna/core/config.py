@@ -40,6 +40,9 @@ __all__ = [
     "RetentionConfig",
     "ServeConfig",
     "TriggersConfig",
+    "DepositTrigger",
+    "InquiryTrigger",
+    "PageViewTrigger",
     "WorldConfig",
     "CustomerType",
     "CustomerTypes",
@@ -306,7 +309,16 @@ class ServeConfig(_Model):
     audit_timeout_s: float = Field(2.0, gt=0)
     audit_queue: int = Field(10000, ge=1)
     purposes: list[str] = Field(
-        default_factory=lambda: ["counseling", "sales", "complaint", "review", "compliance"], min_length=1
+        default_factory=lambda: [
+            "counseling",
+            "sales",
+            "complaint",
+            "review",
+            "compliance",
+            "campaign",
+            "app",
+        ],
+        min_length=1,
     )
     online_store: Literal["sqlite", "redis"] = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"
