@@ -70,7 +70,15 @@ class ServeSettings:
     audit_checkpoint_every: int = 1000
     audit_timeout_s: float = 2.0
     audit_queue: int = 10000
-    purposes: tuple[str, ...] = ("counseling", "sales", "complaint", "review", "compliance")
+    purposes: tuple[str, ...] = (
+        "counseling",
+        "sales",
+        "complaint",
+        "review",
+        "compliance",
+        "campaign",
+        "app",
+    )
     online_store: str = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"
     retrain_command: tuple[str, ...] = field(default_factory=_default_retrain_command)

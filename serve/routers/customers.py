@@ -35,7 +35,7 @@ Purpose = Annotated[
         alias="X-Purpose",
         max_length=200,
         description="why you look, recorded in the audit log; required, one of the configured purposes "
-        "(default: counseling, sales, complaint, review, compliance)",
+        "(default: counseling, sales, complaint, review, compliance, campaign, app)",
         examples=["counseling"],
     ),
 ]

@@ -25,7 +25,7 @@ class Keys:
     ml: str
     admin: str
 
-    def h(self, role: str = "staff", purpose: str | None = "counseling") -> dict[str, str]:
+    def h(self, role: str = "staff", purpose: str | None = "review") -> dict[str, str]:
         """Headers of a call with this role's key and (customer lookups need one) an allowed purpose."""
         headers = {"Authorization": f"Bearer {getattr(self, role)}"}
         if purpose is not None:

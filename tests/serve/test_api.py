@@ -118,7 +118,7 @@ def test_lookups_need_an_allowed_purpose(client: TestClient, keys: Keys, purpose
         body = _is_problem(client.get(url, headers=headers), 400)
         assert (
             "X-Purpose" in body["detail"]
-            and "counseling, sales, complaint, review, compliance" in body["detail"]
+            and "counseling, sales, complaint, review, compliance, campaign, app" in body["detail"]
         )
         assert body["type"] == "/problems/purpose-required" and "curiosity" not in body["detail"]
     assert client.get(RECS, headers=keys.h(purpose="review")).status_code == 200
