@@ -24,9 +24,9 @@ from cdna.serve.events import EventsHolder
 from cdna.serve.keys import KeyStore, keys_path
 from cdna.serve.metrics import Metrics, route_label
 from cdna.serve.problems import install_handlers, problem_response
-from cdna.serve.routers import offers as offers_router
 from cdna.serve.ratelimit import RateLimiter
 from cdna.serve.routers import customers, events, health, insight, keys, models, runs
+from cdna.serve.routers import offers as offers_router
 from cdna.serve.runs import RetrainRuns
 from cdna.serve.settings import ServeSettings
 from cdna.serve.state import ServingHolder
@@ -110,12 +110,14 @@ class ObserveMiddleware:
         send: Callable[[Message], Awaitable[None]],
     ) -> None:
         after = max(1, int(self.ctx.settings.audit_timeout_s))
+        lake = self.ctx.settings.lake
+        store = audit_path(lake).relative_to(lake)  # the lake-relative name: no server paths leave
         response = problem_response(
             None,
             503,
-            f"the audit store (audit/audit.db) did not record this lookup within "
+            f"the audit store ({store}) did not record this lookup within "
             f"{self.ctx.settings.audit_timeout_s:g} s, so the answer is withheld; retry shortly",
-            "감사 기록 저장소(audit/audit.db)에 조회 기록을 남기지 못해 응답을 보류했습니다. 잠시 후 다시 시도하세요",
+            f"감사 기록 저장소({store})에 조회 기록을 남기지 못해 응답을 보류했습니다. 잠시 후 다시 시도하세요",
             title="Audit store unavailable",
             title_ko="감사 기록 저장소를 사용할 수 없습니다",
             headers={"Retry-After": str(after)},
