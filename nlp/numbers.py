@@ -11,7 +11,7 @@ what was said. Deciding what the number *is* (phone, account, amount …) is lef
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cdna.nlp.normalize import Normalized, normalize
 
@@ -26,14 +26,21 @@ _CORE = rf"(?<![0-9.\-])[0-9]{{1,3}}(?:,[0-9]{{3}})+(?![0-9]|[\-.][0-9])|[0-9]+|
 # Dash-like characters NFKC leaves alone.
 _SEP = r"[\s\-.()/·,_\u2010-\u2015\u2212]"
 # A particle or copula glued to a group inside a run ("공일공에", "일이삼사이고요").
-_GLUE = r"(?:이|으)?(?:고요|구요|고|구|요|에|의|랑|하고요|하고|며)?"
+_GLUE = (
+    r"(?:이|으)?(?:고요|구요|고|구|요|에(?!요)|의|랑|하고요|하고|며)?"  # "…이에요, 300만원": a sentence ends
+)
 # Words people put between the groups of a number they read out.
 _FILLER = (
     r"(?:하고요|하고|그리고요|그리고|그\s?다음에?|다음에?|다시|대시|하이픈|빼기|쩜|점|닷|땡|어+|음+|으음|아|저기|저|"
     r"그|그러니까요?|그게|뭐더라|뭐였더라|어디\s?보자|뭐|네|예|이고요|이구요|이고|고요|구요|이요|요|에|의|있고요|있구요|맞고요|맞구요|잠깐만요|잠시만요|"
     r"이랑|랑|국번)"
 )
-_JOIN = rf"{_GLUE}{_SEP}*(?:{_FILLER}[,.…~]*{_SEP}+){{0,3}}"
+# Words that name the next group ("앞자리는 …, 뒷자리는 …", "가운데 번호는 …"): the number goes on, and the
+# masked text keeps them between its parts.
+_LABEL = r"(?:앞|뒷|뒤|끝|가운데|중간|마지막|첫|처음|그\s?다음|다음)\s?(?:자리|번호|부분|번째)?(?:는|은|이|가|요|에)?"
+_LABEL_RE = re.compile(rf"(?<![가-힣]){_LABEL}(?![가-힣])")
+_JOIN = rf"{_GLUE}{_SEP}*(?:(?:{_FILLER}|{_LABEL})[,.…~]*{_SEP}+){{0,3}}"
+_FILLER_RE = re.compile(rf"{_FILLER}[,.…~]*")
 _CHAIN = re.compile(rf"(?:\+\s?)?(?:{_CORE})(?:{_JOIN}(?:{_CORE}))*")
 _CORE_RE = re.compile(_CORE)
 # What may follow a group directly and still leave it a number: particles, copula, and the counters and
@@ -79,6 +86,8 @@ class DigitRun:
         tail_readings: other readings of the last group's end, as (digits of the last group, shift of the
             end offset): "…칠이구요" is 7 + 이구요, 72 + 구요 or 729 + 요.
         copula_last: the last group is a lone 이 or 구 before an ending, maybe the copula written apart.
+        breaks: indices of groups a label word precedes ("뒷자리는 …").
+        inner_readings: (group index, digits) of other readings of groups inside the run ("사이고 …": 4 or 42).
     """
 
     digits: str
@@ -92,6 +101,14 @@ class DigitRun:
     code: bool = False
     tail_readings: tuple[tuple[str, int], ...] = ()
     copula_last: bool = False
+    breaks: tuple[int, ...] = ()
+    inner_readings: tuple[tuple[int, str], ...] = ()
+
+    def parts(self, start: int, end: int) -> list[tuple[int, int]]:
+        """[start, end) cut where a label names the next group ("…이고 뒷자리 …"): the label stays readable."""
+        cuts = [self.bounds[i][0] for i in self.breaks if start < self.bounds[i][0] < end]
+        ends = [self.bounds[i - 1][1] for i in self.breaks if start < self.bounds[i][0] < end]
+        return list(zip([start, *cuts], [*ends, end], strict=True))
 
     def readings(self) -> list[DigitRun]:
         """This run and the other readings of its end."""
@@ -114,7 +131,21 @@ class DigitRun:
                     self.code,
                 )
             )
+        for index, digits in self.inner_readings[:3]:
+            out += [r._with_group(index, digits) for r in out]
         return out
+
+    def _with_group(self, index: int, digits: str) -> DigitRun:
+        offs = [0]
+        for g in self.groups:
+            offs.append(offs[-1] + g)
+        return replace(
+            self,
+            digits=self.digits[: offs[index]] + digits + self.digits[offs[index + 1] :],
+            groups=self.groups[:index] + (len(digits),) + self.groups[index + 1 :],
+            tail_readings=(),
+            inner_readings=(),
+        )
 
     def sub(self, first: int, last: int) -> DigitRun:
         """The run made of groups first..last-1."""
@@ -133,6 +164,8 @@ class DigitRun:
             self.code,
             self.tail_readings if last == len(self.groups) else (),
             self.copula_last and last == len(self.groups),
+            tuple(i - first for i in self.breaks if first < i < last),
+            tuple((i - first, d) for i, d in self.inner_readings if first <= i < last - 1),
         )
 
 
@@ -183,6 +216,7 @@ class _Group:
     single: bool  # one spoken syllable: often a word (이 "this", 일 "work") rather than a digit
     readings: tuple[tuple[str, int], ...] = ()
     copula: bool = False  # a lone 이 before an ending: the copula written apart ("오육칠팔 이고요")
+    mask_end: int = -1  # end including a syllable read as the copula: masked with the group all the same
 
 
 def _read_core(text: str, a: int, b: int, first: bool, after_digit: bool) -> _Group | None:
@@ -197,9 +231,11 @@ def _read_core(text: str, a: int, b: int, first: bool, after_digit: bool) -> _Gr
         return _Group(a, b, _NATIVE[word], True, True) if not trail or _ENDING.fullmatch(trail) else None
     before = text[a - 1] if a else " "
     if "가" <= before <= "힣" and len(word) <= 2 and not after_digit:
-        return None  # "휴대폰이 …": a particle or the tail of a word
-    if after_digit and len(word) < 3:
-        return None  # "15일", "1234이구요": a counter or an ending after digits
+        return _GLUED  # "휴대폰이 …": a particle or the tail of a word
+    if after_digit and len(word) < 3 and not re.match(r"[\-.]?\d", text[b : b + 2]):
+        # "1234이고 …": the copula, which a run reads past; "15일": a counter, which ends it ("공1공-98" is
+        # mixed digits).
+        return _GLUED if word[0] == "이" and text[a + 1 : a + 2] in _COPULA_NEXT else None
     trail = _trail(text, b)
     if trail and trail[0] not in "만억조원" and not _ending_ok(word, trail):
         # Glued to a word that is no ending ("이번", "일단", "사실", "오늘"): the last syllable starts it.
@@ -220,7 +256,7 @@ def _read_core(text: str, a: int, b: int, first: bool, after_digit: bool) -> _Gr
     copula = (word == "이" and (trail[:1] in ("요", "고", "구", "라") or trail[:2] == "에요")) or (
         word == "구" and trail[:1] == "요"
     )
-    return _Group(a, b - cut, digits, True, len(word) == 1, tuple(readings), copula)
+    return _Group(a, b - cut, digits, True, len(word) == 1, tuple(readings), copula, b)
 
 
 def _ending_ok(word: str, trail: str) -> bool:
@@ -249,11 +285,26 @@ def _ending_cuts(word: str, trail: str) -> list[int]:
 
 
 def _trail(text: str, b: int) -> str:
+    if _NATIVE_START.match(text, b):
+        return ""  # "공일공둘", "다섯넷": the next group follows without a space
     m = _HANGUL_WORD.match(text, b)
     return m.group(0) if m else ""
 
 
+_NATIVE_START = re.compile("|".join(_NATIVE))
+
+
 _SKIP = _Group(0, 0, "", False, False)
+_GLUED = _Group(0, 0, "", False, False)  # a particle or counter glued to the previous word or number
+
+
+def _word_around(text: str, a: int, b: int) -> tuple[int, int]:
+    """The Hangul word that holds text[a:b]."""
+    while a > 0 and "가" <= text[a - 1] <= "힣":
+        a -= 1
+    while b < len(text) and "가" <= text[b] <= "힣":
+        b += 1
+    return a, b
 
 
 def _runs_in(norm: Normalized, m: re.Match[str], blocked: list[tuple[int, int]]) -> list[DigitRun]:
@@ -265,8 +316,21 @@ def _runs_in(norm: Normalized, m: re.Match[str], blocked: list[tuple[int, int]])
             groups.append(None)
             prev_end = c.end()
             continue
+        inside = _word_around(text, c.start(), c.end())
+        if inside[0] < c.start() and _FILLER_RE.fullmatch(text[inside[0] : inside[1]]):
+            groups.append(_SKIP)  # the 이 of 하이픈: part of a filler, not a group
+            prev_end = c.end()
+            continue
         after_digit = prev_end == c.start() and text[c.start() - 1].isdigit()
-        groups.append(_read_core(text, c.start(), c.end(), c.start() == m.start(), after_digit))
+        group = _read_core(text, c.start(), c.end(), c.start() == m.start(), after_digit)
+        # Glued syllables inside a run belong to its joiners ("017이고 중간은 …"); at its edge they end it.
+        groups.append(
+            None
+            if group is _GLUED and not any(g not in (None, _SKIP) for g in groups[-1:])
+            else _SKIP
+            if group is _GLUED
+            else group
+        )
         prev_end = c.end()
     for i, g in enumerate(groups):
         # "육육영사 이고요 팔사팔칠": a detached copula between longer groups is no digit.
@@ -283,7 +347,11 @@ def _runs_in(norm: Normalized, m: re.Match[str], blocked: list[tuple[int, int]])
             current.append(g)
             continue
         if current:
-            runs.append(_make_run(norm, current))
+            run = _make_run(norm, current)
+            breaks = tuple(
+                i for i in range(1, len(current)) if _LABEL_RE.search(text, current[i - 1].b, current[i].a)
+            )
+            runs.append(replace(run, breaks=breaks) if breaks else run)
         current = []
     return runs
 
@@ -323,7 +391,9 @@ def _make_run(norm: Normalized, groups: list[_Group]) -> DigitRun:
         re.search(r"[A-Za-z]{1,6}[-_]$", text[max(0, a - 7) : a])
     )
     code = code or (b < len(text) and text[b].isascii() and text[b].isalpha())
-    bounds = tuple(norm.to_original(g.a, g.b) for g in groups)
+    # Inside the run a syllable read as the copula ("삼오팔이요 중간은 …") is masked with its group.
+    ends = [max(g.b, g.mask_end) for g in groups[:-1]] + [groups[-1].b]
+    bounds = tuple(norm.to_original(g.a, e) for g, e in zip(groups, ends, strict=True))
     if international:
         bounds = ((norm.to_original(a, a + 1)[0], bounds[0][1]),) + bounds[1:]
     return DigitRun(
@@ -337,6 +407,7 @@ def _make_run(norm: Normalized, groups: list[_Group]) -> DigitRun:
         money=money,
         code=code,
         tail_readings=groups[-1].readings,
+        inner_readings=tuple((i, d) for i, g in enumerate(groups[:-1]) for d, _ in g.readings),
         copula_last=groups[-1].copula,
     )
 

@@ -290,7 +290,8 @@ def _is_short(text: str, run: DigitRun, i: int) -> bool:
 def _number_spans(text: str, norm: Normalized) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
     for run in find_digit_runs(text, norm):
-        out.extend(_classify_run(text, run))
+        for kind, a, b in _classify_run(text, run):
+            out.extend((kind, x, y) for x, y in run.parts(a, b))
     return out
 
 
@@ -579,6 +580,9 @@ _JIBUN = re.compile(
 _UNIT = re.compile(r"(?<![0-9])[0-9]{1,4}\s?동\s?[0-9]{1,4}\s?호")
 _JIBUN_STOP = frozenset(
     [
+        "앞자리",
+        "뒷자리",
+        "끝자리",
         "금리",
         "자리",
         "네자리",

@@ -55,6 +55,7 @@ FORMS: tuple[str, ...] = (
     "mixed",
     "native",
     "glued_unit",
+    "labeled",
 )
 
 _SINO = {"0": ["공", "영"], "1": ["일"], "2": ["이"], "3": ["삼"], "4": ["사"], "5": ["오"], "6": ["육"]}
@@ -485,6 +486,25 @@ def _render(groups: list[str], form: str, rng: random.Random, typ: str) -> list[
                 pieces.append(_Piece(group_word(int(g)), True))
             else:
                 pieces += _spoken_digits(g, rng, zero)
+        return pieces
+    if (
+        form == "labeled"
+    ):  # "앞자리는 공일공이고요 가운데는 …, 끝자리는 …": each group named before it is read
+        for i, g in enumerate(groups):
+            first, last = i == 0, i == len(groups) - 1
+            label = rng.choice(
+                ["앞자리는 ", "앞번호 ", "처음은 "]
+                if first
+                else ["끝자리는 ", "마지막은 ", "뒷자리 "]
+                if last
+                else ["가운데는 ", "중간은 ", "가운데 번호는 ", "다음은 "]
+            )
+            if i:
+                sep([rng.choice(["고요 ", "이고 ", " ", ", ", "요 "])])
+            if not first or rng.random() < 0.5:
+                pieces.append(_Piece(label, False))
+            spoken = rng.random() < 0.6
+            pieces += _spoken_digits(g, rng, zero) if spoken else [_Piece(g, True)]
         return pieces
     if form == "mixed":
         for i, g in enumerate(groups):
