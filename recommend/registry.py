@@ -8,6 +8,7 @@ kept as a registered-model tag so `rollback` can restore the previous champion.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import io
 import json
 import logging
@@ -16,8 +17,10 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import joblib
 
@@ -67,6 +70,13 @@ class VersionInfo:
     tags: dict[str, str]
 
 
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return os.environ.get("USER", "cdna")
+
+
 def _quiet() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("MLFLOW_TRACKING_INSECURE_TLS", "false")
@@ -104,6 +114,11 @@ class Registry:
             import mlflow
             from mlflow.tracking import MlflowClient
 
+            if self.uri == self.lake.mlflow_uri:
+                from cdna.recommend.mlflow_store import relocate
+
+                # a copied or restored lake: its stored artifact paths still name the old folder
+                relocate(self.lake.root / "mlflow.db", self.lake.root)
             with _silenced():
                 mlflow.set_tracking_uri(self.uri)
                 mlflow.set_registry_uri(self.uri)
@@ -116,7 +131,12 @@ class Registry:
             if exp is not None:
                 return str(exp.experiment_id)
             location = self.lake.mlartifacts.as_uri() if self.uri.startswith("sqlite:") else None
-            return str(self.client.create_experiment(EXPERIMENT, artifact_location=location))
+            created = str(self.client.create_experiment(EXPERIMENT, artifact_location=location))
+        if self.uri == self.lake.mlflow_uri:
+            from cdna.recommend.mlflow_store import pin_default_experiment
+
+            pin_default_experiment(self.lake.root / "mlflow.db", self.lake.root)
+        return created
 
     def log_run(
         self,
@@ -126,24 +146,36 @@ class Registry:
         tags: dict[str, str],
         files: dict[str, Path] | None = None,
         run_name: str | None = None,
+        scoring: Any = None,
     ) -> str:
-        """Log one training run (params, metrics, tags, files, pickled model) and return its run id."""
+        """Log one run (params, metrics, tags, files and, with `bundle`, the pyfunc model); returns its id.
+
+        `scoring` (a `mlflow_model.ScoringContext`) makes the model an MLflow pyfunc that scores a snapshot
+        frame; `bundle=None` logs an evaluation without a model. The run is named "<kind> <KST time>"
+        unless named, and records the OS user (issue 18: every run was `retrain` by `unknown`).
+        """
         exp = self._experiment_id()
+        kind = tags.get("kind", "run")
+        stamp = datetime.now(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M KST")
+        tags = {"mlflow.user": _user(), "mlflow.source.name": f"cdna {kind}", **tags}
         with _silenced():
-            run = self.client.create_run(exp, run_name=run_name, tags=tags)
+            run = self.client.create_run(exp, run_name=run_name or f"{kind} {stamp}", tags=tags)
             rid = run.info.run_id
             for k, v in params.items():
                 self.client.log_param(rid, k, str(v)[:500])
             for k, v in metrics.items():
                 self.client.log_metric(rid, k.replace("@", "_at_"), float(v))
-            with tempfile.TemporaryDirectory() as tmp:
-                model_dir = Path(tmp) / "model"
-                model_dir.mkdir()
-                joblib.dump(bundle, model_dir / "bundle.joblib", compress=3)
-                (model_dir / "MLmodel.json").write_text(
-                    json.dumps({"flavor": "cdna-recommender", "params": params}, default=str, indent=2)
-                )
-                self.client.log_artifacts(rid, str(model_dir), "model")
+            if bundle is not None:
+                with tempfile.TemporaryDirectory() as tmp:
+                    model_dir = Path(tmp) / "model"
+                    if scoring is not None:
+                        from cdna.recommend.mlflow_model import save_pyfunc
+
+                        save_pyfunc(bundle, scoring, model_dir)
+                    else:
+                        model_dir.mkdir()
+                        joblib.dump(bundle, model_dir / "bundle.joblib", compress=3)
+                    self.client.log_artifacts(rid, str(model_dir), "model")
             for name, path in (files or {}).items():
                 self.client.log_artifact(rid, str(path), name)
             self.client.set_terminated(rid)
@@ -271,7 +303,14 @@ class Registry:
         with _silenced():
             mv = self.client.get_model_version(self.name, str(version))
             with tempfile.TemporaryDirectory() as tmp:
-                local = self.client.download_artifacts(mv.run_id, "model/bundle.joblib", tmp)
+                names = {f.path for f in self.client.list_artifacts(mv.run_id, "model/artifacts")}
+                # pyfunc models keep the bundle among their artefacts; earlier versions beside MLmodel
+                path = (
+                    "model/artifacts/bundle.joblib"
+                    if "model/artifacts/bundle.joblib" in names
+                    else "model/bundle.joblib"
+                )
+                local = self.client.download_artifacts(mv.run_id, path, tmp)
                 return joblib.load(local)
 
     def champion(self) -> tuple[int, Any]:

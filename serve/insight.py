@@ -270,7 +270,7 @@ def market_trends(
         ]
         cond, params = ["week >= ?"], [first[0]]
         if segment:
-            cond.append(f"split_part({seg_col}, ' (', 1) = ?")
+            cond.append(f"trim(regexp_replace({seg_col}, '\\s*\\([^)]*\\)', '', 'g')) = ?")
             params.append(segment_label(segment))
         if region:
             cond.append(f"{reg_col} = ?")

@@ -56,15 +56,22 @@ def night_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     return _bank(tmp_path_factory.mktemp("night") / "lake", 300, audio_calls=2)
 
 
-def test_night_runs_every_stage_then_a_rerun_does_nothing(night_lake: Lake) -> None:
+def test_night_runs_every_stage_then_a_rerun_does_nothing(
+    night_lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
     day = duckdb.sql(f"""SELECT max(timezone('Asia/Seoul', started_at))::DATE::VARCHAR
                          FROM read_parquet('{night_lake.raw("calls")}/*.parquet') WHERE audio_path IS NOT NULL""").fetchall()[
         0
     ][0]
+    capsys.readouterr()
     assert main(["--quiet", "nightly", "--lake", str(night_lake.root), "--date", day]) == 0
+    quiet = capsys.readouterr()
+    # issue 18: `cdna --quiet nightly` prints one summary line (stage, retrain decision, retention, report)
+    lines = quiet.out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"nightly {day} ok") and "retention" in lines[0], quiet.out
     rec = _record(night_lake, day)
     names = [s["name"] for s in rec["stages"]]
-    assert names[:3] == ["transcribe", "mine", "features"] and names[-2:] == ["recommend", "retrain"]
+    assert names[:3] == ["transcribe", "mine", "features"] and names[-3:] == ["recommend", "retrain", "privacy"]
     assert all(s["status"] == "ok" for s in rec["stages"])
     assert rec["summary"]["recordings"]["done"] >= 1 and rec["summary"]["recommendations"]["customers"] == 300
     assert (night_lake.runs / f"nightly-{day}.html").read_text(encoding="utf-8").count("<table>") > 3
@@ -94,7 +101,7 @@ def test_corrupt_recording_gives_exit_3_and_is_reported(night_lake: Lake, tmp_pa
     rec = _record(lake, day)
     failed = rec["summary"]["files_failed"]
     assert failed and Path(audio_path).name in json.dumps(failed)
-    assert rec["status"] == "partial" and rec["stages"][-1]["name"] == "retrain"
+    assert rec["status"] == "partial" and [s["name"] for s in rec["stages"][-2:]] == ["retrain", "privacy"]
 
 
 def test_missing_transactions_stops_at_features_and_keeps_signals(night_lake: Lake, tmp_path: Path) -> None:
@@ -105,7 +112,8 @@ def test_missing_transactions_stops_at_features_and_keeps_signals(night_lake: La
     day = next(d for d in reversed(with_calls) if not (lake.runs / f"nightly-{d}.json").exists())
     assert main(["--quiet", "nightly", "--lake", str(lake.root), "--date", day]) == 1
     rec = _record(lake, day)
-    assert rec["stages"][-1]["name"] == "features" and rec["stages"][-1]["status"] == "failed"
+    assert rec["stages"][-2]["name"] == "features" and rec["stages"][-2]["status"] == "failed"
+    assert rec["stages"][-1]["name"] == "privacy"  # the scan runs last, whatever ended the night (issue 14)
     assert "features" in rec["message"] and "features.log" in rec["message"]
     assert list(lake.partition("signals", day).glob("*.parquet"))
     assert list(lake.partition("transcripts", day).glob("*.parquet"))

@@ -42,7 +42,9 @@ def register(app: typer.Typer) -> None:
     @app.command(rich_help_panel="Stages")
     def nightly(
         ctx: typer.Context,
-        lake: Annotated[Path | None, typer.Option(help="Lake folder (default: CDNA_LAKE / config).")] = None,
+        lake: Annotated[
+            Path | None, typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE / config).")
+        ] = None,
         date_: Annotated[
             str | None,
             typer.Option(
@@ -112,6 +114,18 @@ def register(app: typer.Typer) -> None:
             o.say(("  " if res.skipped else "  → ") + res.message)
             if res.exit_code == 1:
                 break
+        if st.quiet and not st.json:
+            # one line for cron (issue 18: --quiet still printed a box table with a truncated path)
+            from cdna.cli.nightly import one_line
+
+            for res in results:
+                print(one_line(res, the_lake.runs / f"nightly-{res.day}.html"), flush=True)
+            failed = next((r for r in results if r.exit_code == 1), None)
+            if failed:
+                raise typer.Exit(code=1)
+            if worst:
+                raise typer.Exit(code=3)
+            return
         table = Table(title="nightly", show_edge=False, title_justify="left")
         for col in ("night", "status", "stages", "seconds", "report"):
             table.add_column(col)
@@ -147,7 +161,9 @@ def register(app: typer.Typer) -> None:
     @runs_app.command("list")
     def runs_list(
         ctx: typer.Context,
-        lake: Annotated[Path | None, typer.Option(help="Lake folder (default: CDNA_LAKE / config).")] = None,
+        lake: Annotated[
+            Path | None, typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE / config).")
+        ] = None,
         stage: Annotated[
             str | None, typer.Option(help="Only this stage (e.g. nightly, transcribe, mine).")
         ] = None,
@@ -183,7 +199,9 @@ def register(app: typer.Typer) -> None:
     def runs_show(
         ctx: typer.Context,
         ref: Annotated[str, typer.Argument(help="Run id, file name, or a nightly date (YYYY-MM-DD).")],
-        lake: Annotated[Path | None, typer.Option(help="Lake folder (default: CDNA_LAKE / config).")] = None,
+        lake: Annotated[
+            Path | None, typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE / config).")
+        ] = None,
     ) -> None:
         """Show one run record (a nightly date shows that night's report)."""
         from cdna.core.runs import flatten, load_run
@@ -220,7 +238,9 @@ def register(app: typer.Typer) -> None:
     @app.command(rich_help_panel="Tools")
     def purge(
         ctx: typer.Context,
-        lake: Annotated[Path | None, typer.Option(help="Lake folder (default: CDNA_LAKE / config).")] = None,
+        lake: Annotated[
+            Path | None, typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE / config).")
+        ] = None,
         as_of: Annotated[
             str | None, typer.Option(help="Reference date, YYYY-MM-DD (default: the newest call's date).")
         ] = None,

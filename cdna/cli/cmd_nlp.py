@@ -53,7 +53,8 @@ def register(app: typer.Typer) -> None:
     def mine(
         ctx: typer.Context,
         lake: Annotated[
-            Path | None, typer.Option(help="Lake folder (default: CDNA_LAKE or config `lake`).")
+            Path | None,
+            typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE or config `lake`)."),
         ] = None,
         date_: Annotated[str | None, typer.Option("--date", help="Only this Korea day, YYYY-MM-DD.")] = None,
         force: Annotated[

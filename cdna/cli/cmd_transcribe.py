@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
             typer.Option("--out", "-o", help="Lake to write transcripts/ and _runs/ into (default: --lake)."),
         ] = None,
         lake: Annotated[
-            Path | None, typer.Option("--lake", help="Lake folder (default: CDNA_LAKE / config).")
+            Path | None, typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE / config).")
         ] = None,
         date_: Annotated[
             str | None,

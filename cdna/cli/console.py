@@ -11,7 +11,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,14 +24,37 @@ from rich.progress import (
 __all__ = ["Output", "setup_logging"]
 
 
-def setup_logging(level: str, quiet: bool) -> None:
-    """Readable logs on stderr (ids and counts only — never transcript or memo text)."""
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per log record and line: time (UTC ISO), level, logger, message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a single-line JSON document."""
+        from datetime import UTC, datetime
+
+        doc = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        return json.dumps(doc, ensure_ascii=False)
+
+
+def setup_logging(level: str, quiet: bool, log_format: str = "plain") -> None:
+    """Logs on stderr, one line per record, never wrapped (ids and counts only — never transcript or memo text).
+
+    plain: "2025-07-01 02:30:01 INFO cdna.nlp: message"; json: one JSON object per line. Issue 18: the
+    terminal-width handler wrapped cron logs at 80 columns.
+    """
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+        )
     logging.basicConfig(
-        level=logging.WARNING if quiet else getattr(logging, level),
-        format="%(message)s",
-        datefmt="%H:%M:%S",
-        handlers=[RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)],
-        force=True,
+        level=logging.WARNING if quiet else getattr(logging, level), handlers=[handler], force=True
     )
     for noisy in ("faster_whisper", "ray", "urllib3", "mlflow", "alembic", "httpx", "numba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -51,7 +73,8 @@ class Output:
     json: bool = False
 
     def __post_init__(self) -> None:
-        self.err = Console(stderr=True, quiet=self.quiet and not self.json)
+        # soft_wrap: a long line stays one line in a log file (a cron job has an 80-column "terminal")
+        self.err = Console(stderr=True, quiet=self.quiet and not self.json, soft_wrap=True)
         self.out = Console(soft_wrap=True, highlight=False)
 
     def say(self, message: Any) -> None:
@@ -77,7 +100,7 @@ class Output:
 
     def error(self, message: str) -> None:
         """An error for people, always shown (stderr)."""
-        Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
 
     @contextmanager
     def progress(self, description: str, total: float | None, unit: str = "") -> Iterator[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -57,11 +58,17 @@ def exit_for(failures: int) -> None:
         raise typer.Exit(code=3)
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_day(value: str | None, option: str = "--as-of") -> date | None:
     """A YYYY-MM-DD option value as a date (None stays None); a ConfigError (exit 2) names the option."""
     if value is None:
         return None
     try:
+        # strictly YYYY-MM-DD: Python also reads "20250701" as a date, which the hint never promised (issue 18)
+        if not _DAY.fullmatch(value):
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise ConfigError(

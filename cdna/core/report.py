@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-__all__ = ["figure", "kst", "render_page"]
+__all__ = ["duration", "figure", "kst", "korean_font", "render_page"]
 
 _KST = ZoneInfo("Asia/Seoul")
 
@@ -35,6 +35,42 @@ def _number(value: Any, digits: int = 0) -> str:
     return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
 
 
+def duration(seconds: float | None) -> str:
+    """Seconds as a person reads them: "4분 12초", "38초", "1시간 3분"."""
+    if seconds is None:
+        return ""
+    s = int(round(float(seconds)))
+    if s < 60:
+        return f"{s}초"
+    if s < 3600:
+        return f"{s // 60}분 {s % 60}초"
+    return f"{s // 3600}시간 {s % 3600 // 60}분"
+
+
+@cache
+def korean_font() -> str | None:
+    """Point matplotlib at an installed Korean font (Debian fonts-nanum) so chart labels are not boxes."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    if not installed & {"NanumGothic", "Noto Sans CJK KR"}:
+        # matplotlib's font cache predates a fonts-nanum installed later: add the system's Korean fonts
+        for path in font_manager.findSystemFonts():
+            if "Nanum" in path or "NotoSansCJK" in path:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in ("NanumGothic", "NanumBarunGothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic"):
+        if name in installed:
+            matplotlib.rcParams["font.family"] = [name, "DejaVu Sans"]
+            matplotlib.rcParams["axes.unicode_minus"] = False
+            return name
+    return None
+
+
 @cache
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -46,6 +82,7 @@ def _env() -> jinja2.Environment:
     )
     env.filters["kst"] = kst
     env.filters["number"] = _number
+    env.filters["duration"] = duration
     return env
 
 

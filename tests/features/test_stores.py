@@ -108,7 +108,7 @@ def test_segments_choose_k_by_silhouette_and_name_by_profile(
     assert prof.loc[0, "frequency_median"] >= prof.loc[seg.k_ - 1, "frequency_median"]
     assert prof["name"].is_unique
     html = write_report(df, seg, tmp_path, "test").read_text()
-    assert html.count("data:image/png;base64,") >= 5 and "silhouette" in html.lower()
+    assert html.count("data:image/png;base64,") >= 5 and "실루엣" in html
 
 
 def test_foreign_online_retail_through_column_map(fs: FeatureSet, tmp_path: Path, shared_data: Path) -> None:

@@ -104,3 +104,41 @@ def test_evaluate_json_in_both_orders(
     assert set(data["map@5"]) >= {"model", "popularity", "structured_only"}
     assert {"ndcg@5", "recall@5", "hitrate@5", "coverage", "lift"} <= set(data)
     assert 0 < data["map@5"]["popularity"] < data["map@5"]["model"] <= 1
+
+
+def test_a_copied_lake_works_after_the_original_is_gone(
+    lake: Lake, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18: artifact paths follow the lake, and the champion is an MLflow pyfunc model."""
+    if not (lake.root / "mlflow.db").exists():
+        pytest.skip("needs the registry built by the earlier tests")
+    import mlflow
+    import pandas as pd
+
+    from cdna.recommend.runner import _current_snapshot, feature_set
+
+    moved = tmp_path_factory.mktemp("moved") / "lake"
+    shutil.copytree(lake.root, moved)
+    backup = lake.root.with_name("lake-away")
+    lake.root.rename(backup)  # the original is gone while the copy is used
+    try:
+        capsys.readouterr()
+        assert main(["--json", "recommend", "C0000001", "--lake", str(moved), "--fresh"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert len(data["recommendations"]) == 5
+        assert main(["--json", "models", "list", "--lake", str(moved)]) == 0
+        capsys.readouterr()
+        mlflow.set_tracking_uri(f"sqlite:///{moved / 'mlflow.db'}")
+        mlflow.set_registry_uri(f"sqlite:///{moved / 'mlflow.db'}")
+        model = mlflow.pyfunc.load_model("models:/cdna-recommender@champion")
+        cfg = load_config(environ={})
+        snap = _current_snapshot(Lake.at(moved), feature_set(cfg), pd.Timestamp(data["as_of"]).date())
+        out = model.predict(snap.head(20))
+        assert set(out["customer_id"]) == set(snap.head(20)["customer_id"])
+        assert out.groupby("customer_id").size().max() == cfg.recommend.k
+        assert out["reasons"].map(len).min() >= 1
+        local = mlflow.artifacts.download_artifacts("models:/cdna-recommender@champion")
+        names = {p.name for p in __import__("pathlib").Path(local).rglob("*")}
+        assert {"MLmodel", "features.json", "reasons.json"} <= names
+    finally:
+        backup.rename(lake.root)

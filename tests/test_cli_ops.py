@@ -1,0 +1,79 @@
+"""Operations (issue 18): one-line summaries, unwrapped logs, strict dates, global flags anywhere, config errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cdna.cli.app import global_options_first, main
+from cdna.cli.nightly import NightResult, StageOutcome, one_line, retention_text
+from cdna.cli.state import parse_day
+from cdna.core.errors import ConfigError
+
+
+def test_global_flags_after_the_command_move_before_it() -> None:
+    assert global_options_first(["runs", "list", "--json", "--lake", "L"]) == [
+        "--json",
+        "runs",
+        "list",
+        "--lake",
+        "L",
+    ]
+    assert global_options_first(["nightly", "-q", "--log-format", "json"]) == [
+        "-q",
+        "--log-format",
+        "json",
+        "nightly",
+    ]
+    assert global_options_first(["mask", "--", "--json"]) == ["mask", "--", "--json"]
+
+
+def test_dates_are_strictly_yyyy_mm_dd() -> None:
+    assert str(parse_day("2025-07-01")) == "2025-07-01"
+    for bad in ("20250701", "2025-7-1", "2025/07/01"):
+        with pytest.raises(ConfigError):
+            parse_day(bad, "--date")
+
+
+def test_a_missing_config_file_is_an_error_for_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(tmp_path / "nope.yaml"), "runs", "list", "--lake", str(tmp_path)]) == 2
+    assert "nope.yaml" in capsys.readouterr().err
+
+
+def test_retention_and_the_night_in_one_line() -> None:
+    ret = {"dry_run": False, "summary": {"transcripts": {"items": 361, "bytes": 2.1e8}}}
+    assert retention_text(ret) == "retention removed 361 transcript folders (0.2 GB)"
+    assert retention_text({"dry_run": True, "summary": {}}) == "retention removed nothing"
+    res = NightResult("2025-06-30", "ok", 0, "2025-06-30T17:30:00+00:00", wall_s=612.0)
+    res.stages = [StageOutcome("mine", ["mine"], 0, "ok", 41.0, "mine.log")]
+    res.retention = ret
+    line = one_line(res, Path("/lake/_runs/nightly-2025-06-30.html"))
+    assert "\n" not in line and line.startswith("nightly 2025-06-30 ok in 612 s")
+    assert "retention removed 361 transcript folders" in line and line.endswith("nightly-2025-06-30.html")
+
+
+def test_logs_are_single_unwrapped_lines(tmp_path: Path) -> None:
+    """A long log line in a narrow 'terminal' (cron) stays one line; --log-format json gives JSON lines."""
+    code = (
+        "import logging, sys; from cdna.cli.console import setup_logging; "
+        "setup_logging('INFO', False, sys.argv[1]); logging.getLogger('cdna.test').info('x' * 300)"
+    )
+    env = {"COLUMNS": "80", "PATH": "/usr/bin:/bin"}
+    plain = subprocess.run(
+        [sys.executable, "-c", code, "plain"], capture_output=True, text=True, env=env, check=True
+    )
+    lines = plain.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].endswith("x" * 300) and " INFO cdna.test: " in lines[0]
+    js = subprocess.run(
+        [sys.executable, "-c", code, "json"], capture_output=True, text=True, env=env, check=True
+    )
+    doc = json.loads(js.stderr.strip())
+    assert doc["level"] == "info" and doc["logger"] == "cdna.test" and len(doc["message"]) == 300
+    logging.getLogger().handlers.clear()
