@@ -103,7 +103,6 @@ def _register() -> None:
         cmd_ingest,
         cmd_mlflow,
         cmd_link,
-        cmd_mlflow,
         cmd_nightly,
         cmd_nlp,
         cmd_privacy,
@@ -122,7 +121,6 @@ def _register() -> None:
     cmd_campaign.register(app)
     cmd_serve.register(app)
     cmd_mlflow.register(app)
-    cmd_mlflow.register(app)
     cmd_stream.register(app)
     cmd_nightly.register(app)
     cmd_data.register(app)
@@ -132,26 +130,6 @@ def _register() -> None:
 
 
 _register()
-
-
-_GLOBAL_FLAGS = ("--json", "--quiet", "-q", "--debug")
-
-
-def global_options_first(args: list[str]) -> list[str]:
-    """Global flags given after the command (`cdna evaluate --json`) moved before it, where typer reads them.
-
-    Issue 18: `--json` was accepted per command by some commands only. Everything after `--` is left alone.
-    """
-    if "--" in args:
-        cut = args.index("--")
-        return global_options_first(args[:cut]) + args[cut:]
-    flags = [a for a in args if a in _GLOBAL_FLAGS]
-    rest = [a for a in args if a not in _GLOBAL_FLAGS]
-    fmt: list[str] = []
-    if "--log-format" in rest[1:]:
-        i = rest.index("--log-format", 1)
-        fmt, rest = rest[i : i + 2], rest[:i] + rest[i + 2 :]
-    return [*dict.fromkeys(flags), *fmt, *rest]
 
 
 _GLOBAL_FLAGS = ("--json", "--quiet", "-q", "--debug")

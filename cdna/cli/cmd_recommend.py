@@ -359,14 +359,6 @@ def register(app: typer.Typer) -> None:
             if stored is not None:
                 print_rows(o, stored.rows, stored.version, customer_id, stored.as_of)
                 return
-        if customer_id is not None and not fresh and as_of is None and reasons:
-            from cdna.recommend.lookup import online_recommendations
-
-            # the nightly batch already wrote this customer's top-k with the champion: read it (issue 18)
-            stored = online_recommendations(lk, st.config.recommend.model_name, customer_id)
-            if stored is not None:
-                print_rows(o, stored.rows, stored.version, customer_id, stored.as_of)
-                return
         table, version, day, paths = recommend_run(lk, st.config, customer_id, out, parse_day(as_of), reasons)
         if customer_id is not None:
             print_customer(o, table, version, customer_id)

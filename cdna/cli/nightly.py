@@ -217,43 +217,6 @@ def one_line(res: NightResult, report: Path) -> str:
     )
 
 
-_PURGED = {"audio": "audio folders", "transcripts": "transcript folders", "runs": "run logs"}
-
-
-def retention_text(retention: dict[str, Any]) -> str:
-    """What retention did, in one clause ("retention removed 361 transcript folders (1.2 GB)")."""
-    summary = retention.get("summary") or {}
-    if not retention:
-        return "retention skipped"
-    if not summary:
-        return "retention removed nothing"
-    parts = [
-        f"{int(v['items']):,} {_PURGED.get(k, k)} ({float(v['bytes']) / 1e9:.1f} GB)"
-        for k, v in summary.items()
-    ]
-    verb = "would remove" if retention.get("dry_run") else "removed"
-    return f"retention {verb} " + ", ".join(parts)
-
-
-def one_line(res: NightResult, report: Path) -> str:
-    """The night in one line for `cdna --quiet nightly` (cron mail, log files)."""
-    decision = _result(res, RetrainResult, "retrain", "retrain-bootstrap")
-    if decision is None:
-        retrain = "retrain not run"
-    elif not decision.ran:
-        retrain = "retrain not needed"
-    else:
-        retrain = (
-            f"retrain {'promoted v' + str(decision.champion) if decision.promoted else 'kept the champion'}"
-        )
-    if res.skipped:
-        return f"nightly {res.day} {res.status}: already complete, nothing to do"
-    return (
-        f"nightly {res.day} {res.status} in {res.wall_s:,.0f} s: {len(res.stages)} stages; {retrain}; "
-        f"{retention_text(res.retention)}; report {report}"
-    )
-
-
 def headline(res: NightResult) -> dict[str, Any]:
     """The figures the morning shift looks at first, read from the stages' typed results."""
     asr = _result(res, TranscribeResult, "transcribe")
