@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from cdna.contracts.results import (
     FeaturesResult,
     MineResult,
+    PrivacyScanResult,
     RecommendResult,
     RetrainResult,
     StageResult,
@@ -258,10 +259,39 @@ def headline(res: NightResult) -> dict[str, Any]:
         }
         if decision.metrics:
             out["retrain"]["map@5"] = decision.metrics.get("map@5")
+    scan = _result(res, PrivacyScanResult, "privacy")
+    if scan:
+        out["privacy_scan"] = {
+            "findings": scan.findings,
+            "by_type": scan.by_type,
+            "places": [f"{p.get('path')} · {p.get('where')} · {p.get('type')}" for p in scan.places[:20]],
+        }
     drift = next((t for t in (retrain.triggers if retrain else []) if t.get("name") == "drift"), None)
     if drift:
         out["feature_drift"] = drift.get("detail")
     return out
+
+
+def _privacy_scan(
+    opts: NightOptions, res: NightResult, log_dir: Path, on_stage: Callable[[str, str], None] | None
+) -> None:
+    """Last step of every night: personal data at rest outside the raw zone fails the night (issue 14)."""
+    if on_stage:
+        on_stage("privacy", "start")
+    outcome = _run_stage("privacy", ["privacy", "scan", "--lake", str(opts.lake.root)], opts, log_dir)
+    if outcome.exit_code != 0:
+        outcome.status = "failed"
+        found = getattr(outcome.result, "findings", 0)
+        note = (
+            f"privacy scan found {found:,} item(s) of personal data outside the raw zone (see the report)"
+            if found
+            else f"privacy scan did not finish (exit {outcome.exit_code}); read {outcome.log}"
+        )
+        res.message = f"{res.message}; {note}" if res.status == "failed" else note
+        res.status, res.exit_code = "failed", 1
+    res.stages.append(outcome)
+    if on_stage:
+        on_stage("privacy", outcome.status)
 
 
 def run_night(
@@ -335,9 +365,7 @@ def run_night(
             if res.status != "failed":
                 # the summary names what retention removed (issue 18: 361 folders went unmentioned)
                 res.message += "; " + retention_text(res.retention)
-            if res.status != "failed":
-                # the summary names what retention removed (issue 18: 361 folders went unmentioned)
-                res.message += "; " + retention_text(res.retention)
+        _privacy_scan(opts, res, log_dir, on_stage)
         res.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
         res.wall_s = round(time.perf_counter() - t0, 2)
         res.summary = headline(res)
