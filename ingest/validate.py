@@ -7,7 +7,9 @@ whose columns cannot serve the contract at all fails with a SchemaError naming t
 
 from __future__ import annotations
 
+import csv
 import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ import pyarrow as pa
 
 from cdna.contracts.schemas import TS, Contract, conform
 from cdna.core.errors import InputError, SchemaError
+from cdna.ingest.lines import DEFAULT_MAX_LINE_BYTES, copy_without, original_line_numbers, scan_lines
 
 __all__ = ["ColumnMapping", "ValidationResult", "validate_file"]
 
@@ -79,7 +82,9 @@ def _sql_type(typ: pa.DataType) -> str:
         raise SchemaError(f"contract type {typ} cannot be imported from a flat file") from None
 
 
-def _load_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str], pa.Table]:
+def _load_source(
+    con: duckdb.DuckDBPyConnection, path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> tuple[list[str], pa.Table]:
     """Create view `src` with every column as text plus `_row`; return source columns and format rejects."""
     suffix = "".join(path.suffixes).lower()
     lit = "'" + str(path).replace("'", "''") + "'"
@@ -106,22 +111,32 @@ def _load_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str],
         )
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty", hint="a CSV needs a header line and rows")
-    try:
-        con.execute(
-            f"CREATE TABLE src_raw AS SELECT * FROM read_csv({lit}, all_varchar=true, header=true, "
-            "store_rejects=true, auto_detect=true)"
-        )
-        cols = [r[0] for r in con.execute("DESCRIBE src_raw").fetchall()]
-        rej = con.execute(
-            "SELECT line, error_type, error_message, csv_line FROM reject_errors ORDER BY line"
-        ).fetchall()
-    except duckdb.Error as exc:
-        raise InputError(f"{path}: not a readable CSV file ({exc})") from exc
-    bad_lines = sorted({int(r[0]) for r in rej})
+    scan = scan_lines(path, max_line_bytes)
+    removed = [long.line for long in scan.long_lines]
+    with tempfile.TemporaryDirectory(prefix="cdna-import-") as tmp:
+        if scan.long_lines:  # the parser never sees an over-long line (issue 15)
+            lit = "'" + str(copy_without(path, scan.long_lines, Path(tmp) / "rows.csv")).replace("'", "''")
+            lit += "'"
+        try:
+            dialect = con.execute(f"SELECT Delimiter, Quote FROM sniff_csv({lit})").fetchall()[0]
+            _check_header(path, scan.header, str(dialect[0]), str(dialect[1]))
+            con.execute(
+                f"CREATE TABLE src_raw AS SELECT * FROM read_csv({lit}, all_varchar=true, header=true, "
+                f"store_rejects=true, auto_detect=true, max_line_size={max(max_line_bytes + 2, 2 << 20)})"
+            )
+            cols = [r[0] for r in con.execute("DESCRIBE src_raw").fetchall()]
+            rej = con.execute(
+                "SELECT line, error_type, error_message, csv_line FROM reject_errors ORDER BY line"
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise InputError(f"{path}: not a readable CSV file ({exc})") from exc
+    copy_lines = sorted({int(r[0]) for r in rej})
+    bad_lines = original_line_numbers(np.array(copy_lines, dtype=np.int64), removed)
     n = con.execute("SELECT count(*) FROM src_raw").fetchall()[0][0]
     # DuckDB keeps file order; the k-th parsed row sits on the k-th line that is neither header nor rejected.
-    all_lines = np.arange(2, 2 + n + len(bad_lines), dtype=np.int64)
-    lines = np.setdiff1d(all_lines, np.array(bad_lines, dtype=np.int64))[:n]
+    all_lines = np.arange(2, 2 + n + len(copy_lines), dtype=np.int64)
+    kept = np.setdiff1d(all_lines, np.array(copy_lines, dtype=np.int64))[:n]
+    lines = original_line_numbers(kept, removed)
     con.register("_lines", pa.table({"_k": np.arange(1, n + 1, dtype=np.int64), "_row": lines}))
     con.execute(
         "CREATE VIEW src AS SELECT s.*, l._row FROM "
@@ -129,10 +144,15 @@ def _load_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str],
     )
     seen: dict[int, list[str]] = {}
     raw_text: dict[int, str] = {}
-    for line, etype, msg, csv_line in rej:
-        if int(line) not in seen:  # DuckDB reports one error per missing column; one reason is enough
-            seen[int(line)] = [f"malformed CSV row: {str(etype).lower()} ({msg})"]
-        raw_text[int(line)] = csv_line or ""
+    to_original = dict(zip(copy_lines, bad_lines.tolist(), strict=True))
+    for copy_line, etype, msg, csv_line in rej:
+        line = to_original[int(copy_line)]
+        if line not in seen:  # DuckDB reports one error per missing column; one reason is enough
+            seen[line] = [f"malformed CSV row: {str(etype).lower()} ({msg})"]
+        raw_text[line] = csv_line or ""
+    for long in scan.long_lines:
+        seen[long.line] = [f"line longer than {max_line_bytes:,} bytes ({long.length:,} bytes): not read"]
+        raw_text[long.line] = long.preview()
     rejects = pa.table(
         {
             "line": pa.array(list(seen), pa.int64()),
@@ -141,6 +161,33 @@ def _load_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str],
         }
     )
     return cols, rejects
+
+
+def _check_header(path: Path, header: bytes, delimiter: str, quote: str) -> None:
+    """Refuse a header with an empty or repeated column name: which column is meant would be a guess."""
+    text = header.decode("utf-8", errors="replace")
+    quotechar = quote if len(quote) == 1 else '"'
+    names = next(csv.reader([text], delimiter=delimiter if len(delimiter) == 1 else ",", quotechar=quotechar))
+    unnamed = [str(i) for i, name in enumerate(names, start=1) if not name.strip()]
+    positions: dict[str, list[int]] = {}
+    for i, name in enumerate(names, start=1):
+        if name.strip():  # DuckDB column names are case-insensitive: Amount and amount collide
+            positions.setdefault(name.strip().casefold(), []).append(i)
+    repeated = [
+        f"{names[p[0] - 1].strip()!r} (columns {', '.join(map(str, p))})"
+        for p in positions.values()
+        if len(p) > 1
+    ]
+    problems = []
+    if repeated:
+        problems.append(f"repeated column name(s) {'; '.join(repeated)}")
+    if unnamed:
+        problems.append(f"column(s) {', '.join(unnamed)} without a name")
+    if problems:
+        raise InputError(
+            f"{path}: header line has {' and '.join(problems)}",
+            hint="give every column one unique name in the header line, then import again",
+        )
 
 
 def _target_expr(
@@ -169,9 +216,16 @@ def _target_expr(
 
 
 def validate_file(
-    path: Path, spec: Contract, mapping: ColumnMapping | None = None, now: datetime | None = None
+    path: Path,
+    spec: Contract,
+    mapping: ColumnMapping | None = None,
+    now: datetime | None = None,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> ValidationResult:
-    """Read `path`, map its columns onto `spec`, and split rows into valid rows and rejects with reasons."""
+    """Read `path`, map its columns onto `spec`, and split rows into valid rows and rejects with reasons.
+
+    Lines longer than `max_line_bytes` are rejected rows; the file is streamed past them.
+    """
     mapping = mapping or ColumnMapping()
     now = now or datetime.now(UTC)
     if not path.exists():
@@ -185,7 +239,7 @@ def validate_file(
     con = duckdb.connect()
     try:
         con.execute(f"SET TimeZone = '{mapping.source_timezone}'")
-        source_cols, format_rejects = _load_source(con, path)
+        source_cols, format_rejects = _load_source(con, path, max_line_bytes)
         selects, checks = [], []
         for f in spec.schema:
             expr = _target_expr(f.name, mapping, source_cols, spec, path)

@@ -139,7 +139,11 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Path, typer.Argument(help="CSV/TSV or Parquet file (or folder of Parquet files).")],
         lake: Annotated[
             Path | None,
-            typer.Option(help="Write valid rows to LAKE/raw/TABLE/ and rejects to LAKE/_rejects/."),
+            typer.Option(
+                "--lake",
+                "-l",
+                help="Add the new valid rows to LAKE/raw/TABLE/ as one part (never replaces data); rejects to LAKE/_rejects/.",
+            ),
         ] = None,
         out: Annotated[
             Path | None, typer.Option(help="Or write valid rows + rejects into this folder instead.")
@@ -157,8 +161,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate a CSV or Parquet file against a table contract; split valid rows from rejects.
 
-        Every rejected row is written with its line number and reason (bad date, missing id, duplicate …);
-        the exit code is 3 when any row was rejected.
+        Every rejected row is written with its line number and reason (bad date, missing id, duplicate, a
+        line over ingest.max_line_bytes …); the exit code is 3 when any row was rejected. Into a lake an
+        import only adds: rows whose key the table holds are skipped, the same file again is a no-op, and
+        `cdna data replace|drop` is the only way to change or remove data.
 
         Example: [bold]cdna validate transactions ../shared/data/online_retail_sample.csv -m online_retail --out imported/[/]
         """
@@ -170,48 +176,97 @@ def register(app: typer.Typer) -> None:
         from cdna.contracts.schemas import contract
         from cdna.core.lake import RunRecord, atomic_write_parquet, atomic_write_text
         from cdna.ingest.importer import load_mapping, rejects_csv
+        from cdna.nlp.pii import mask_cached
+
+        def masked(text: str) -> str:  # reject reasons and rows quote cells: never at rest unmasked (issue 14)
+            return mask_cached(text).text
+        from cdna.ingest.imports import import_file
         from cdna.ingest.validate import validate_file
 
         st = state(ctx)
         o = st.output
         spec = contract(table)
         colmap = load_mapping(st.config, table, mapping, map_ or [])
-        result = validate_file(file, spec, colmap)
+        max_line = st.config.ingest.max_line_bytes
         if out is not None:
-            valid_path = out / f"{table}.parquet"
+            result = validate_file(file, spec, colmap, max_line_bytes=max_line)
+            valid_path: Path | None = atomic_write_parquet(result.valid, out / f"{table}.parquet")
             rejects_path = out / f"{table}.rejects.csv"
-            run_lake = None
+            info: dict[str, object] = {"status": "validated"}
+            message = f"{file}: {result.valid.num_rows:,} valid rows → {valid_path}"
         else:
+            # into a lake: only ever adds a part; the same file twice is a no-op (issue 15)
             target = st.lake(lake, create=True)
-            valid_path = target.raw(table) / f"{file.stem}.parquet"
-            rejects_path = target.rejects / table / f"{file.stem}.rejects.csv"
-            run_lake = target
-        atomic_write_parquet(result.valid, valid_path)
-        if result.n_rejected:
-            atomic_write_text(rejects_path, rejects_csv(result.rejects, file))
-        elif rejects_path.exists():
-            rejects_path.unlink()
-        if run_lake is not None:
-            run = RunRecord("validate", inputs=[str(file)], outputs=[str(valid_path)])
-            run.counts = {"valid": result.valid.num_rows, "rejected": result.n_rejected}
+            receipt = import_file(target, spec, file, colmap, max_line)
+            if receipt.result is None:
+                prev = receipt.previous or {}
+                o.result(
+                    {
+                        "file": str(file),
+                        "table": table,
+                        "status": receipt.status,
+                        "digest": receipt.digest,
+                        "rows_added": 0,
+                        "previous": prev,
+                    },
+                    f"{file}: already imported into {table} at {prev.get('at')} as {prev.get('part') or 'no new rows'}"
+                    " — nothing to do",
+                )
+                return
+            result = receipt.result
+            valid_path = receipt.part
+            rejects_path = target.rejects / table / f"{file.stem}-{receipt.digest[:12]}.rejects.csv"
+            info = {
+                "status": receipt.status,
+                "digest": receipt.digest,
+                "rows_added": receipt.rows_added,
+                "already_present": receipt.already_present,
+                "changed": receipt.changed,
+            }
+            message = {
+                "imported": f"{file}: {receipt.rows_added:,} new row(s) → {valid_path}",
+                "nothing_new": f"{file}: no new rows — all {result.valid.num_rows:,} valid row(s) are in {table}",
+                "all_rejected": f"{file}: no valid row — nothing written to {table}",
+            }[receipt.status]
+            if receipt.already_present:
+                message += f" ({receipt.already_present:,} row(s) already in the table were skipped)"
+            run = RunRecord("validate", inputs=[str(file)], outputs=[str(valid_path)] if valid_path else [])
+            run.counts = {
+                "valid": result.valid.num_rows,
+                "rejected": result.n_rejected,
+                "added": receipt.rows_added,
+                "already_present": receipt.already_present,
+                "changed": receipt.changed,
+            }
+            run.extra = {"digest": receipt.digest, "status": receipt.status}
             for line, reason in zip(
                 result.rejects.column("line").to_pylist(),
                 result.rejects.column("reason").to_pylist(),
                 strict=True,
             ):
-                run.fail(f"{file}:{line}", reason)
-            run.finish(run_lake)
+                run.fail(f"{file}:{line}", masked(reason))
+            run.finish(target)
+        if result.n_rejected:
+            atomic_write_text(rejects_path, rejects_csv(result.rejects, file, redact=masked))
+        elif rejects_path.exists():
+            rejects_path.unlink()
         o.result(
             {
                 "file": str(file),
                 "table": table,
+                **info,
                 "valid_rows": result.valid.num_rows,
                 "rejected_rows": result.n_rejected,
-                "valid_path": str(valid_path),
+                "valid_path": str(valid_path) if valid_path else None,
                 "rejects_path": str(rejects_path) if result.n_rejected else None,
             },
-            f"{file}: {result.valid.num_rows:,} valid rows → {valid_path}",
+            message,
         )
+        if info.get("changed"):
+            o.error(
+                f"{info['changed']:,} row(s) differ from the rows {table} holds under the same key and were NOT "
+                f"applied: an import never changes data — use `cdna data replace {table} FILE --yes`"
+            )
         if result.n_rejected:
             o.error(f"{result.n_rejected:,} row(s) rejected → {rejects_path}")
             for line, reason in list(
@@ -221,7 +276,7 @@ def register(app: typer.Typer) -> None:
                     strict=True,
                 )
             )[:10]:
-                o.err.print(f"  line {line}: {reason}", highlight=False)
+                o.err.print(f"  line {line}: {masked(reason)}", highlight=False)
             if result.n_rejected > 10:
                 o.err.print(f"  … and {result.n_rejected - 10:,} more in {rejects_path}")
             raise typer.Exit(code=3)

@@ -9,6 +9,7 @@ __all__ = [
     "InputError",
     "LakeError",
     "LockedError",
+    "NotConfirmedError",
     "StageError",
     "UnknownCustomerError",
 ]
@@ -60,6 +61,12 @@ class LockedError(CdnaError):
     """Another run holds the lock on the same lake partition."""
 
     exit_code = 1
+
+
+class NotConfirmedError(CdnaError):
+    """A command that removes data was run without --yes (it only said what it would do)."""
+
+    exit_code = 2
 
 
 class StageError(CdnaError):

@@ -115,8 +115,9 @@ def test_cli_writes_rejects_file_and_exits_3(bad_csv: Path, tmp_path: Path) -> N
 def test_cli_into_lake_records_run(bad_csv: Path, tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     assert main(["--quiet", "validate", "transactions", str(bad_csv), "--lake", str(lake)]) == 3
-    assert (lake / "raw" / "transactions" / "txns.parquet").exists()
-    assert (lake / "_rejects" / "transactions" / "txns.rejects.csv").exists()
+    parts = list((lake / "raw" / "transactions").glob("part-*.parquet"))  # a new part, never a replaced file
+    assert len(parts) == 1 and pq.read_table(parts[0]).num_rows == 2
+    assert len(list((lake / "_rejects" / "transactions").glob("txns-*.rejects.csv"))) == 1
     assert list((lake / "_runs").glob("validate-*.json"))
 
 
