@@ -7,7 +7,7 @@ naming the audit store) after `serve.audit_timeout_s`, and `/readyz` shows the b
 
 The script starts `cdna serve` as its own process (as in production), issues a staff key, takes the write
 lock from a third process for --lock-s seconds, polls /healthz every 50 ms and sends a lookup every second
-meanwhile, and prints the latency distribution, the lookups' statuses, the backlog seen by /readyz and the
+meanwhile (after a control phase of --lock-s / 2 seconds without the lock, polled the same way), and prints the latency distribution, the lookups' statuses, the backlog seen by /readyz and the
 status of a lookup after the lock is released. Timings are noisy on a shared 2-core machine: say so.
 
 Usage: python bench/audit_lock.py [--lake LAKE] [--lock-s 15] [--timeout-s 2]
@@ -108,6 +108,16 @@ def main() -> None:
                 time.sleep(0.1)
             cid = "C0000001"
             warm = http.get(f"/v1/customers/{cid}/profile", headers=headers).status_code
+            # Control: the same polling with no lock, to tell the machine's own noise from the lock's effect.
+            control: list[float] = []
+            t_end = time.perf_counter() + args.lock_s / 2
+            while time.perf_counter() < t_end:
+                t0 = time.perf_counter()
+                http.get("/healthz")
+                control.append(time.perf_counter() - t0)
+                if len(control) % 20 == 0:
+                    http.get(f"/v1/customers/{cid}/profile", headers=headers)
+                time.sleep(0.05)
             locker = subprocess.Popen(
                 [sys.executable, "-c", _LOCKER, str(lake / "audit" / "audit.db"), str(args.lock_s)],
                 stdout=subprocess.PIPE,
@@ -145,12 +155,17 @@ def main() -> None:
         server.terminate()
         server.wait(30)
     ms = [h * 1000 for h in health]
+    cms = [h * 1000 for h in control]
     print(f"audit write lock held {args.lock_s:g} s by another process; lookup timeout {args.timeout_s:g} s")
     print(f"warm-up lookup before the lock: {warm}")
     print(
         f"/healthz: n={len(ms)}  median {statistics.median(ms):.1f} ms  p95 {_pct(ms, 0.95):.1f} ms  "
         f"p99 {_pct(ms, 0.99):.1f} ms  max {max(ms):.1f} ms  (target < {TARGET_MS:.0f} ms; before: up to "
         f"{REFERENCE_S:.0f} s each → ratio max/reference {max(ms) / 1000 / REFERENCE_S:.4f})"
+    )
+    print(
+        f"/healthz without a lock (control, same load): n={len(cms)}  median {statistics.median(cms):.1f} ms  "
+        f"p95 {_pct(cms, 0.95):.1f} ms  p99 {_pct(cms, 0.99):.1f} ms  max {max(cms):.1f} ms"
     )
     codes = sorted({c for c, _, _ in lookups})
     waits = [w for _, w, _ in lookups]
