@@ -342,8 +342,6 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna recommend C0000001 --lake ./lake[/]   ·   [bold]cdna recommend --all --out recs.parquet --lake ./lake[/]
         """
-        from cdna.recommend.runner import recommend_run
-
         st = state(ctx)
         o = st.output
         lk = st.lake(lake)
@@ -359,6 +357,8 @@ def register(app: typer.Typer) -> None:
             if stored is not None:
                 print_rows(o, stored.rows, stored.version, customer_id, stored.as_of)
                 return
+        from cdna.recommend.runner import recommend_run
+
         table, version, day, paths = recommend_run(lk, st.config, customer_id, out, parse_day(as_of), reasons)
         if customer_id is not None:
             print_customer(o, table, version, customer_id)
