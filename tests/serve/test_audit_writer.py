@@ -91,6 +91,11 @@ def test_a_full_queue_refuses_instead_of_blocking(lake: Lake, keys: Keys) -> Non
         finally:
             locker.wait()
         assert codes == [503, 503, 503]
+        time.sleep(0.5)  # the writer catches up once the lock is gone
+    # The warm-up, then the two lookups that waited (in flight and queued) as withheld; the third found the
+    # queue full and was refused without waiting, so it never reached the log.
+    rows = AuditLog(path, read_only=True).export(date(2000, 1, 1), date(2100, 1, 1))
+    assert [r["status"] for r in rows] == [200, WITHHELD_STATUS, WITHHELD_STATUS]
 
 
 def test_lookup_fails_closed_naming_the_audit_store_then_recovers(lake: Lake, keys: Keys) -> None:
