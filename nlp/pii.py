@@ -77,6 +77,8 @@ class MaskOptions:
     max_chars: int = 20000
 
 
+_DEFAULT_OPTIONS = MaskOptions()
+
 # ---------------------------------------------------------------- numbers
 
 # The bank's own reference numbers come first so that "주문번호로" is a reference, not a phone cue.
@@ -194,13 +196,13 @@ def _classify_run(text: str, run: DigitRun) -> list[tuple[str, int, int]]:
     ctx = None if ctx == "KEEP" else ctx
     # Other ways to cut the run, each with whether the whole run is still masked. A short group at either
     # end may be a word ("이 번호로", "… 일이 있어서"): it only decides the type, and is masked with the
-    # number all the same (masking a word costs little, leaving a digit leaks it). A unit glued to the
-    # last group ("… 오육칠팔 300만원") or a copula written apart ("… 둘 구요") is left out.
+    # number all the same (masking a word costs little, leaving a digit leaks it). So is a copula written
+    # apart ("… 둘 구요"); an amount after the number ("… 오육칠팔 300만원") is left out.
     short = [k > 1 and _is_short(text, run, i) for i in (0, k - 1)]
     heads = [0, 1] if short[0] else [0]
     tails = [(k, True)] + ([(k - 1, True)] if short[1] else [])
     if (run.money or run.copula_last) and k > 1:
-        tails.append((k - 1, False))
+        tails.append((k - 1, run.copula_last and not run.money))  # a lone 구/이 is masked all the same
     candidates = [(run.sub(h, t), whole) for h in heads for t, whole in tails if t - h >= 1]
     default_kind = _classify(run.digits, list(run.groups), ctx)
     # The end of the run under any reading with the usual groups for its type ("…삼이랑요": 3 + 이랑요 or
@@ -706,7 +708,7 @@ def find_pii(
     Returns:
         Non-overlapping spans in text order.
     """
-    options = options or MaskOptions()
+    options = options or _DEFAULT_OPTIONS
     if not text:
         return []
     if context and len(text) < options.max_chars:
@@ -715,7 +717,7 @@ def find_pii(
         return [
             PiiSpan(s.type, s.start - len(head), s.end - len(head)) for s in spans if s.start >= len(head)
         ]
-    if not _QUICK.search(text) and not any(n in text for n in names):
+    if not _QUICK.search(text) and not (names and any(n in text for n in names)):
         return []
     out: list[PiiSpan] = []
     step = options.max_chars
@@ -749,7 +751,7 @@ def mask(
     Returns:
         The masked text and the typed spans (offsets in the original).
     """
-    options = options or MaskOptions()
+    options = options or _DEFAULT_OPTIONS
     spans = find_pii(text, options, context, names)
     if not spans:
         return MaskResult(text, ())
