@@ -57,7 +57,7 @@ class MineOptions:
     complaint_threshold: float = 0.5
     evidence_chars: int = 80
     min_interest_score: float = 0.55
-    min_avg_logprob: float | None = -1.0
+    min_avg_logprob: float | None = -0.8
     echo_terms: tuple[str, ...] = ()
 
 

@@ -96,6 +96,8 @@ def _report(ctx: typer.Context, summary: RunSummary) -> None:
     o.result(data, line, schema=TranscribeResult)
     for f in summary.no_speech[:20]:
         o.say(f"[yellow]no speech:[/] {f.message}")
+    for f in summary.mislabelled[:20]:
+        o.say(f"decoded by content: {f.job.path} holds {f.container} data")
     for f in summary.failures[:20]:
         o.error(f"{f.reason}: {f.message}")
     if len(summary.failures) > 20:

@@ -85,7 +85,9 @@ def nlp_step(d: Any) -> None:
             "signals",
             f"{sum(summary.signals.values()):,} signals "
             f"({', '.join(f'{k} {v:,}' for k, v in summary.signals.items())}); "
-            f"masked PII: {pii or 'none'} → {d.lake.signals}",
+            f"masked PII: {pii or 'none'}; not mined: "
+            f"{summary.counts['segments_low_confidence']:,} low-confidence and "
+            f"{summary.counts['segments_term_echo']:,} prompt-echo segment(s) → {d.lake.signals}",
         )
     )
 

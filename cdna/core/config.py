@@ -121,7 +121,7 @@ class AsrConfig(_Model):
     vad: bool = True
     vad_threshold: float = Field(0.5, gt=0, lt=1)
     vad_min_speech_ms: int = Field(0, ge=0)
-    vad_min_silence_ms: int = Field(160, ge=0)
+    vad_min_silence_ms: int = Field(2000, ge=0)
     vad_speech_pad_ms: int = Field(400, ge=0)
     vad_window_s: float = Field(10.0, ge=0)
     condition_on_previous_text: bool = False
@@ -165,7 +165,7 @@ class NlpConfig(_Model):
     max_intents: int = Field(2, ge=1)
     complaint_threshold: float = Field(0.5, ge=0, le=1)
     min_interest_score: float = Field(0.55, ge=0, le=1)
-    min_avg_logprob: float = Field(-1.0, le=0)
+    min_avg_logprob: float = Field(-0.8, le=0)
     purge_unmasked_transcripts: bool = False
 
 

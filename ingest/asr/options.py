@@ -61,7 +61,7 @@ class AsrOptions:
     vad: bool = True
     vad_threshold: float = 0.5
     vad_min_speech_ms: int = 0
-    vad_min_silence_ms: int = 160
+    vad_min_silence_ms: int = 2000
     vad_speech_pad_ms: int = 400
     vad_window_s: float = 10.0
     condition_on_previous_text: bool = False
