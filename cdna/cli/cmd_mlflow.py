@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -68,8 +67,7 @@ def register(app: typer.Typer) -> None:
         argv = mlflow_ui_argv(lk.root, host, port)
         st.output.say(f"MLflow UI on http://{host}:{port} (runs and registry of {lk.root}); Ctrl-C stops it")
         env = {**os.environ, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
-        try:
-            code = subprocess.call(argv, env=env)
-        except KeyboardInterrupt:
-            code = 0
-        raise typer.Exit(code)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # become the server: Ctrl-C and SIGTERM reach it (and its job workers) directly, no orphan is left
+        os.execve(argv[0], argv, env)

@@ -142,3 +142,49 @@ def test_a_copied_lake_works_after_the_original_is_gone(
         assert {"MLmodel", "features.json", "reasons.json"} <= names
     finally:
         backup.rename(lake.root)
+
+
+def test_mlflow_ui_serves_the_lakes_runs(lake: Lake) -> None:
+    """README's `cdna mlflow-ui --lake L` starts the MLflow UI (full mlflow) and lists the runs."""
+    if not (lake.root / "mlflow.db").exists():
+        pytest.skip("needs the registry built by the earlier tests")
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cdna", "mlflow-ui", "--lake", str(lake.root), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                page = urllib.request.urlopen(base + "/", timeout=5).read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the MLflow UI did not start"
+                time.sleep(1)
+        assert "<html" in page.lower()  # the UI itself, not only the tracking API
+        req = urllib.request.Request(
+            base + "/api/2.0/mlflow/runs/search",
+            data=json.dumps({"experiment_ids": ["1"]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        runs = json.loads(urllib.request.urlopen(req, timeout=30).read())["runs"]
+        names = [r["info"]["run_name"] for r in runs]
+        assert names and all(n.split()[0] in ("train", "retrain", "evaluate") for n in names), names
+        assert all(r["info"]["user_id"] != "unknown" for r in runs)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
