@@ -94,9 +94,8 @@ class AuditWriter:
 
     def submit(self, entry: AuditEntry) -> AuditTicket:
         """Queue an entry; AuditBacklogFullError when the queue is full (never blocks)."""
-        if (
-            self._thread is None
-        ):  # started by the app's lifespan; lazily where none runs (bare ASGI transports)
+        # The app's lifespan starts the thread; bare ASGI transports run no lifespan, so start it here too.
+        if self._thread is None:
             with self._guard:
                 self.start()
         ticket = AuditTicket(entry, datetime.now(UTC))
