@@ -45,8 +45,9 @@ DESCRIPTION = """Staff API of Customer DNA: what to offer a customer, and why.
 
 * Send an API key as `Authorization: Bearer KEY` (issue one with `cdna keys create --role staff --name NAME`).
 * Roles: **staff** reads recommendations and profiles, **ml** also retrains, **admin** also manages keys.
-* Every customer lookup is written to a hash-chained audit log (who, whom, when, purpose, result);
-  send `X-Purpose: 상담` to record why.
+* Every customer lookup must say why with `X-Purpose` (counseling, sales, complaint, review, compliance,
+  campaign or app by default; 400 otherwise) and is written to a hash-chained, signed audit log (who, whom,
+  when, purpose, result) before it is answered; if the log cannot take the row in time, the answer is 503.
 * Errors are RFC 9457 `application/problem+json` with English `title`/`detail` and Korean `title_ko`/`detail_ko`.
 * The staff console (Korean) is at [/console](/console).
 """
