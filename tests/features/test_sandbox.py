@@ -131,3 +131,11 @@ def test_feature_views_join_on_the_date_partition(demo_lake: Lake) -> None:
     assert t.num_rows >= 3
     days = run_sandboxed(demo_lake, "SELECT DISTINCT date FROM segments").table.column(0).to_pylist()
     assert days == [date(2025, 6, 30)]
+
+
+def test_out_may_not_write_into_the_lake(demo_lake: Lake, tmp_path: Path) -> None:
+    inside = demo_lake.features / "segments" / "date=2025-06-30" / "extra.parquet"
+    assert _cli(demo_lake, README_QUERY, "--out", str(inside)) == 2 and not inside.exists()
+    outside = tmp_path / "segments.csv"
+    assert _cli(demo_lake, README_QUERY, "--out", str(outside)) == 0
+    assert outside.read_text(encoding="utf-8").splitlines()[0] == '"segment_name","count_star()"'
