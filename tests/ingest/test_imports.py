@@ -187,3 +187,28 @@ def test_replace_with_no_valid_row_changes_nothing(lake: Lake, tmp_path: Path, c
         main(["--quiet", "data", "replace", "transactions", str(src), "--lake", str(lake.root), "--yes"]) == 2
     )
     assert "would empty the table" in " ".join(capsys.readouterr().err.split()) and _files(lake) == files
+
+
+@pytest.mark.slow
+def test_stages_run_on_a_lake_with_imported_parts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cdna.ingest.world.generator import synthetic_bank
+
+    lake = synthetic_bank(tmp_path / "lake", customers=200, seed=3)
+    cid = _a_customer(lake)
+    src = tmp_path / "transactions.csv"
+    src.write_text(ONE_ROW.format(cid=cid).replace("2025-05-02", "2025-06-29"), encoding="utf-8")
+    root = str(lake.root)
+    assert main(["--quiet", "validate", "transactions", str(src), "--lake", root]) == 0
+    assert len(lake.raw_parts("transactions")) == 2
+    assert main(["--quiet", "mine", "--lake", root]) == 0
+    memo_signals = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{lake.signals}/*/*.parquet') WHERE source_id = 'IMP-1'"
+    ).fetchall()[0][0]
+    assert memo_signals >= 1  # the imported part's memo (월세) was mined
+    capsys.readouterr()
+    assert main(["--json", "features", "materialize", "--lake", root, "--as-of", "2025-06-30"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rows"] == 200
+    lineage = json.loads(pq.read_schema(out["snapshot"]).metadata[b"cdna.lineage"])
+    inputs = {Path(i["path"]).name for i in lineage["inputs"]}
+    assert {p.name for p in lake.raw_parts("transactions")} <= inputs  # every part fed the features
