@@ -40,9 +40,9 @@ class ResponseOptions:
 
     horizon_days: int = 30
     receptive_days: int = 365
-    accept_receptive: float = 0.75
-    open_after_accept: float = 0.85
-    organic_receptive: float = 0.08
+    accept_receptive: float = 0.85
+    open_after_accept: float = 0.9
+    organic_receptive: float = 0.05
     mix: tuple[float, float, float, float] = (0.35, 0.3, 0.05, 0.3)
     seed: int = 7
 
