@@ -57,6 +57,8 @@ class TrainingData:
         groups: feature columns by origin.
         train_dates / holdout_dates: the monthly as-of dates.
         lineage: feature-store lineage of the training set; timings in seconds.
+        outcome_rows: the offer-outcome rows that joined the training rows (customer_id, as_of,
+            product_id, label, source), or None.
     """
 
     train: pd.DataFrame
@@ -66,6 +68,7 @@ class TrainingData:
     holdout_dates: list[date]
     lineage: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    outcome_rows: pd.DataFrame | None = None
 
 
 @dataclass
@@ -128,8 +131,15 @@ class Evaluation:
         return out
 
 
-def build_training_data(lake: Lake, fs: Any, cfg: RecommendConfig, workdir: Path) -> TrainingData:
-    """Monthly as-of entities → feature store point-in-time training set → labelled candidates, split by time."""
+def build_training_data(
+    lake: Lake, fs: Any, cfg: RecommendConfig, workdir: Path, outcomes: pd.DataFrame | None = None
+) -> TrainingData:
+    """Monthly as-of entities → feature store point-in-time training set → labelled candidates, split by time.
+
+    `outcomes` (from `recommend.offers.outcome_labels`) adds one training row per answered offer, with the
+    features as of the day before it was shown and the outcome's label (issue 17: the loop). They join
+    the training rows only; the holdout stays the monthly open labels, so models remain comparable.
+    """
     t0 = time.perf_counter()
     first, last = data_window(lake, fs.timezone)
     dates = monthly_as_of_dates(first, last, cfg.horizon_days, cfg.train_months + cfg.holdout_months)
@@ -138,19 +148,32 @@ def build_training_data(lake: Lake, fs: Any, cfg: RecommendConfig, workdir: Path
     holdings = load_holdings(lake)
     check_products(holdings, fs.catalog, str(lake.raw("holdings")))
     ents = entities(customers, [*train_dates, *hold_dates])
+    known = set(customers["customer_id"].astype(str))
+    if outcomes is not None and len(outcomes):
+        outcomes = outcomes[outcomes["customer_id"].isin(known)]
+        extra = outcomes[["customer_id", "as_of"]].drop_duplicates()
+        ents = pd.concat([ents, extra], ignore_index=True).drop_duplicates(["customer_id", "as_of"])
     feats, lineage = point_in_time_features(fs, lake, ents, workdir)
     t1 = time.perf_counter()
     groups = feature_groups(fs, list(feats.columns), cfg.signal_views, cfg.signal_columns)
     cands = build_candidates(feats, fs.catalog, fs.intents, cfg, groups, holdings, fs.timezone)
     is_hold = cands["as_of"].isin(hold_dates)
+    train = cands.loc[cands["as_of"].isin(train_dates)]
+    joined = None
+    if outcomes is not None and len(outcomes):
+        keys = ["customer_id", "as_of", "product_id"]
+        rows = cands.drop(columns=["label"]).merge(outcomes[[*keys, "label"]], on=keys)
+        train = pd.concat([train, rows], ignore_index=True)
+        joined = outcomes.merge(rows[keys], on=keys)
     return TrainingData(
-        cands.loc[~is_hold].reset_index(drop=True),
+        train.reset_index(drop=True),
         cands.loc[is_hold].reset_index(drop=True),
         groups,
         train_dates,
         hold_dates,
         lineage,
         {"features_s": round(t1 - t0, 2), "candidates_s": round(time.perf_counter() - t1, 2)},
+        joined,
     )
 
 

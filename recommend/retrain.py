@@ -188,8 +188,14 @@ def triggers(
     cfg: RecommendConfig,
     now: datetime | None = None,
     min_live_customers: int = 30,
+    acceptance: tuple[float, int] | None = None,
 ) -> list[Trigger]:
-    """Evaluate the schedule, drift and live-performance triggers."""
+    """Evaluate the schedule, drift and live-performance triggers.
+
+    `acceptance` is the champion's live offers: (accepted share of answered offers, answered offers); the
+    live trigger fires when at least `cfg.min_live_outcomes` were answered and too few were accepted, or
+    when the live hit rate decayed below the holdout's (issue 17).
+    """
     now = now or datetime.now(UTC)
     out: list[Trigger] = []
     if trained_at is None:
@@ -217,17 +223,28 @@ def triggers(
         )
     else:
         out.append(Trigger("drift", False, "no drift reference or snapshot to compare"))
+    fired, details = False, []
+    if acceptance is not None and acceptance[1] >= cfg.min_live_outcomes:
+        low = acceptance[0] < cfg.live_min_acceptance
+        fired |= low
+        details.append(
+            f"live acceptance {acceptance[0]:.1%} of {acceptance[1]} answered offers "
+            f"({'below' if low else 'at or above'} the floor {cfg.live_min_acceptance:.1%})"
+        )
+    else:
+        details.append(
+            f"too few answered offers for the acceptance check ({acceptance[1] if acceptance else 0}, "
+            f"need {cfg.min_live_outcomes})"
+        )
     if live is not None and holdout_hitrate is not None and live[1] >= min_live_customers:
         floor = holdout_hitrate * (1 - cfg.live_decay_tolerance)
-        out.append(
-            Trigger(
-                "live",
-                live[0] < floor,
-                f"live hit rate {live[0]:.3f} over {live[1]} customers who opened a product vs holdout "
-                f"{holdout_hitrate:.3f} (floor {floor:.3f})",
-            )
+        fired |= live[0] < floor
+        details.append(
+            f"live hit rate {live[0]:.3f} over {live[1]} customers who opened a product vs holdout "
+            f"{holdout_hitrate:.3f} (floor {floor:.3f})"
         )
     else:
         n = live[1] if live else 0
-        out.append(Trigger("live", False, f"too few outcomes since the last batch scoring ({n} customers)"))
+        details.append(f"too few opens since the last batch scoring for the hit rate ({n} customers)")
+    out.append(Trigger("live", fired, "; ".join(details)))
     return out

@@ -21,6 +21,8 @@ from cdna.core.errors import CdnaError, UnknownCustomerError
 from cdna.core.lake import Lake, RunRecord
 from cdna.recommend.dataset import data_window, load_customers, load_holdings, point_in_time_features
 from cdna.recommend.labels import check_products
+from cdna.recommend.offer_log import OfferLog
+from cdna.recommend.offers import LoopOptions, acceptance_summary, outcome_labels
 from cdna.recommend.pipeline import (
     Evaluation,
     ModelBundle,
@@ -133,7 +135,7 @@ def _fit_and_evaluate(
 ) -> tuple[TrainingData, ModelBundle, Evaluation, Any, list[str]]:
     cfg = config.recommend
     t0 = time.perf_counter()
-    data = build_training_data(lake, fs, cfg, _workdir(lake))
+    data = build_training_data(lake, fs, cfg, _workdir(lake), outcome_rows(lake, config))
     views = {v.name: v.version for v in fs.views}
     bundle = fit_bundle(data, cfg, False, shuffle_labels, views, fs.catalog.ids)
     structured = fit_bundle(data, cfg, True, shuffle_labels, views, fs.catalog.ids)
@@ -158,12 +160,67 @@ def _fit_and_evaluate(
     return data, bundle, ev, structured, notes
 
 
+def _offer_tables(lake: Lake) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The offer log's offers and outcomes (None when nothing was ever offered)."""
+    if not lake.offers_db.exists():
+        return None
+    log = OfferLog.of(lake)
+    try:
+        return log.offers_table().to_pandas(), log.outcomes_table().to_pandas()
+    finally:
+        log.close()
+
+
+def outcome_rows(lake: Lake, config: Config) -> pd.DataFrame | None:
+    """Training rows from the offer log: accepted offers and conversions positive, declines negative (issue 17)."""
+    tables = _offer_tables(lake)
+    if tables is None or tables[0].empty:
+        return None
+    cfg = config.recommend
+    opts = LoopOptions(cfg.horizon_days, tuple(cfg.outcome_positives), tuple(cfg.outcome_negatives))
+    return outcome_labels(tables[0], tables[1], load_holdings(lake), opts, config.timezone)
+
+
+def champion_live(lake: Lake, version: int | None) -> dict[str, float] | None:
+    """The champion's live offers: offers, answered, acceptance rate and counts per outcome."""
+    tables = _offer_tables(lake)
+    if tables is None or version is None:
+        return None
+    return acceptance_summary(tables[0], tables[1], str(version))
+
+
+def _live_note(
+    live: dict[str, float] | None, version: int | None, metrics: dict[str, float] | None, k: int
+) -> str:
+    """One line: the champion's live acceptance next to its offline MAP@k."""
+    offline = (metrics or {}).get(f"map@{k}")
+    off = f"offline MAP@{k} {offline:.4f}" if offline is not None else f"offline MAP@{k} n/a"
+    if live is None or not live["answered"]:
+        return f"champion v{version}: no answered offers yet (live acceptance n/a); {off}"
+    return (
+        f"champion v{version}: live acceptance {live['acceptance_rate']:.1%} of {int(live['answered'])} answered "
+        f"offers (accepted {int(live['accepted'])}, declined {int(live['declined'])}, not interested "
+        f"{int(live['not_interested'])}; {int(live['offers'])} shown); {off}"
+    )
+
+
 def _summary_notes(data: TrainingData, ev: Evaluation, k: int) -> list[str]:
     m = ev.metrics
     key = f"map@{k}"
     lift_pop = m["model"][key] / m["popularity"][key] if m["popularity"][key] else float("inf")
     lift_struct = m["model"][key] / m["structured_only"][key] if m["structured_only"][key] else float("inf")
-    return [
+    rows = data.outcome_rows
+    loop = (
+        [
+            f"offer outcomes in training: {len(rows):,} rows ({int(rows['label'].sum()):,} positive, "
+            f"{int((rows['label'] == 0).sum()):,} negative; "
+            + ", ".join(f"{s} {n}" for s, n in rows["source"].value_counts().items())
+            + ")"
+        ]
+        if rows is not None and len(rows)
+        else ["offer outcomes in training: none"]
+    )
+    return loop + [
         f"train as-of dates {', '.join(map(str, data.train_dates))}; holdout {', '.join(map(str, data.holdout_dates))}",
         f"{len(data.train):,} training and {len(data.holdout):,} holdout candidate rows; "
         f"{int(data.train['label'].sum()):,} / {int(data.holdout['label'].sum()):,} opens",
@@ -311,7 +368,9 @@ def check_triggers(lake: Lake, config: Config) -> list[Trigger]:
     table = drift(champ.reference, snap, config.recommend)
     live = _live(lake, config, last)
     hit = champ.metrics.get(f"hitrate@{champ.k}")
-    return triggers(champ.trained_at, table, live, hit, config.recommend)
+    acc = champion_live(lake, reg.alias("champion"))
+    acceptance = (acc["acceptance_rate"], int(acc["answered"])) if acc and acc["answered"] else None
+    return triggers(champ.trained_at, table, live, hit, config.recommend, acceptance=acceptance)
 
 
 def retrain_run(
@@ -352,7 +411,16 @@ def retrain_run(
         ev,
         cfg.k,
         bundle.model.importance(),
-        _summary_notes(data, ev, cfg.k),
+        [
+            _live_note(
+                champion_live(lake, champion_version),
+                champion_version,
+                champion.metrics if champion else None,
+                cfg.k,
+            ),
+            *(f"trigger {t.name}: {'FIRED' if t.fired else 'quiet'} — {t.detail}" for t in trig),
+            *_summary_notes(data, ev, cfg.k),
+        ],
         reasons,
     )
     tags = {
