@@ -64,7 +64,9 @@ def main() -> None:
             result = {}
             print(proc.stderr[-2000:], file=sys.stderr)
     print(f"file: {size / (1 << 20):,.1f} MB, {args.rows:,} good rows + one {args.line_mb:g} MB line")
-    print(f"imported rows:  {result.get('valid_rows')}   (expected {args.rows:,})")
+    print(
+        f"imported rows:  {result.get('rows_added')}   (expected {args.rows:,}; valid {result.get('valid_rows')})"
+    )
     print(f"rejected rows:  {result.get('rejected_rows')}   (expected 1)")
     print(f"exit code:      {proc.returncode}   (expected 3)")
     print(f"wall time:      {wall:.2f} s")
@@ -73,7 +75,7 @@ def main() -> None:
     )
     ok = (
         proc.returncode == 3
-        and result.get("valid_rows") == args.rows
+        and result.get("rows_added") == args.rows
         and result.get("rejected_rows") == 1
         and peak_mb < TARGET_MB
     )
