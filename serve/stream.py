@@ -110,6 +110,7 @@ def consume(
     pending_first = True
     try:
         while not stopping[0] and not (stop is not None and stop()):
+            fresh = not pending_first
             if pending_first:
                 # our own entries delivered before a crash come back first (id 0 = this consumer's pending list)
                 got = r.xreadgroup(opts.group, opts.consumer, {opts.stream: "0"}, count=opts.batch)
@@ -127,7 +128,7 @@ def consume(
                 entries = got[0][1] if got else []
             entries = [(i, f) for i, f in entries if f]  # entries deleted while pending come back empty
             if not entries:
-                if opts.exit_when_idle and not pending_first:
+                if opts.exit_when_idle and fresh:  # only a read of new entries that came back empty is idle
                     break
                 continue
             t0 = time.perf_counter()

@@ -89,3 +89,15 @@ def test_kuberay_manifest_runs_the_nightly_command() -> None:
     )
     env = yaml.safe_load(doc["spec"]["runtimeEnvYAML"])["env_vars"]
     assert env["CDNA_LAKE"] == "/lake"
+
+
+def test_the_headline_counts_policy_suppressions_per_rule() -> None:
+    from cdna.cli.nightly import NightResult, StageOutcome, headline
+    from cdna.contracts.results import RecommendResult
+
+    recs = RecommendResult(
+        customers=1670, rows=8278, model_version="1", suppressed={"consent": 1540, "suitability": 500}
+    )
+    res = NightResult("2025-06-30", "ok", 0, "2025-07-01T01:00:00+00:00")
+    res.stages.append(StageOutcome("recommend", [], 0, "ok", 12.0, "", recs))
+    assert headline(res)["recommendations"]["suppressed_by_rule"] == {"consent": 1540, "suitability": 500}

@@ -3,6 +3,7 @@ with a `system` and a `staff` key (the redis-server fixture is in tests/conftest
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,14 +17,20 @@ from cdna.serve.app import create_app
 from cdna.serve.keys import KeyStore, keys_path
 from tests.serve.conftest import settings_for
 
-DEMO_CUSTOMERS = 600
+DEMO_CUSTOMERS = 300
 
 
 @pytest.fixture(scope="session")
 def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    """`cdna demo` on a 600-customer bank (no audio): champion, batch scores, online stores, signals."""
+    """`cdna demo` on a 300-customer bank (no audio): champion, batch scores, online stores, signals.
+
+    TEST_DEMO_LAKE=DIR reuses a demo lake built before (read only: every test works on a copy).
+    """
     from cdna.cli.app import main
 
+    given = os.environ.get("TEST_DEMO_LAKE")
+    if given:
+        return Lake.at(given)
     root = tmp_path_factory.mktemp("events-demo") / "lake"
     assert main(["demo", "--out", str(root), "--customers", str(DEMO_CUSTOMERS), "--no-audio"]) == 0
     return Lake.at(root)
