@@ -245,7 +245,7 @@ def import_file(
 
 
 def _move_to_backup(lake: Lake, table: str, parts: list[Path], action: str, now: datetime) -> Path:
-    backup = lake.backups / "raw" / table / f"{_stamp(now)}-{action}"
+    backup = lake.raw_backup(table, f"{_stamp(now)}-{action}")
     backup.mkdir(parents=True, exist_ok=False)
     for part in parts:
         os.replace(part, backup / part.name)

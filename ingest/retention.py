@@ -96,7 +96,7 @@ def plan_purge(lake: Lake, cfg: RetentionConfig, as_of: date, today: date | None
             PurgeItem("transcripts", path, day, _size(path), f"unmasked text older than {keep_text} day(s)")
         )
     # data moved aside by `cdna data replace|drop` is kept until the next retention run, whatever its age
-    for path in sorted(lake.backups.glob(f"{lake.raw_root.name}/*/*")) if lake.backups.is_dir() else []:
+    for path in lake.raw_backup_dirs():
         m = _BACKUP_DATE.match(path.name)
         stamp = date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else today
         plan.items.append(

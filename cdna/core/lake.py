@@ -85,6 +85,14 @@ class Lake:
         """Raw parts moved aside by `cdna data replace|drop`, kept until the next retention run."""
         return self.root / "_backups"
 
+    def raw_backup(self, table: str, label: str) -> Path:
+        """Where one replace or drop moves a raw table's parts (label: UTC time and action)."""
+        return self.backups / "raw" / table / label
+
+    def raw_backup_dirs(self) -> list[Path]:
+        """Every folder of backed-up raw parts (all tables)."""
+        return sorted(self.backups.glob("raw/*/*")) if self.backups.is_dir() else []
+
     def require_raw(self, table: str) -> Path:
         """The raw table's folder, or a LakeError naming it when it has no Parquet file."""
         folder = self.raw(table)
