@@ -77,6 +77,7 @@ def register(app: typer.Typer) -> None:
         from cdna.core.lake import RunRecord, atomic_write_text
         from cdna.ingest.importer import load_mapping, rejects_csv
         from cdna.ingest.imports import replace_table
+        from cdna.nlp.pii import mask_cached  # reject rows quote cells: never at rest unmasked (issue 14)
 
         st = state(ctx)
         o = st.output
@@ -93,7 +94,9 @@ def register(app: typer.Typer) -> None:
         rejects_path = None
         if change.result.n_rejected:
             rejects_path = target.rejects / table / f"{file.stem}-replace.rejects.csv"
-            atomic_write_text(rejects_path, rejects_csv(change.result.rejects, file))
+            atomic_write_text(
+                rejects_path, rejects_csv(change.result.rejects, file, redact=lambda t: mask_cached(t).text)
+            )
             run.fail(str(file), f"{change.result.n_rejected} row(s) rejected", rejects=str(rejects_path))
         run.finish(target)
         o.result(

@@ -212,3 +212,15 @@ def test_stages_run_on_a_lake_with_imported_parts(tmp_path: Path, capsys: pytest
     lineage = json.loads(pq.read_schema(out["snapshot"]).metadata[b"cdna.lineage"])
     inputs = {Path(i["path"]).name for i in lineage["inputs"]}
     assert {p.name for p in lake.raw_parts("transactions")} <= inputs  # every part fed the features
+
+
+def test_replace_with_rejected_rows_writes_them_masked_and_exits_3(lake: Lake, tmp_path: Path) -> None:
+    src = tmp_path / "fix.csv"
+    good = ONE_ROW.format(cid=_a_customer(lake))
+    src.write_text(good + "IMP-9,,2025-05-02 12:30:00,1,out,연락처 010-1234-5678,x\n", encoding="utf-8")
+    root = str(lake.root)
+    assert main(["--quiet", "data", "replace", "transactions", str(src), "--lake", root, "--yes"]) == 3
+    assert _rows(lake, "transactions") == 1
+    (rejects,) = (lake.rejects / "transactions").glob("fix-replace.rejects.csv")
+    text = rejects.read_text(encoding="utf-8")
+    assert "missing customer_id" in text and "010-1234-5678" not in text
