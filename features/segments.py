@@ -1,4 +1,5 @@
-"""RFM segmentation as in the Lotte study: K-means on log R, F, M; k chosen by silhouette, elbow reported.
+"""RFM segmentation as in the Lotte study: K-means on log R, F, M with k = 4 (configurable) unless asked to
+choose by silhouette; elbow and silhouette are reported for every k in range (issue 17).
 
 Segments are named by their profile (recency versus value) so the names read like the study's slides:
 핵심 우량, 성장 가능, 이탈 위험 우량, 휴면, 일반.
@@ -33,7 +34,9 @@ class SegmentOptions:
     """Options of the segmentation.
 
     Attributes:
-        k_min / k_max: k range searched.
+        k_min / k_max: k range whose inertia (elbow) and silhouette are reported.
+        k: the k used unless `choose_k` (clamped into the range).
+        choose_k: use the k with the best silhouette instead of `k`.
         silhouette_sample: rows sampled to score the silhouette.
         max_fit_rows: rows sampled to fit the centroids (all rows are then assigned).
         recency_cap_days: recency given to customers with no transaction in the TTL.
@@ -41,7 +44,9 @@ class SegmentOptions:
     """
 
     k_min: int = 2
-    k_max: int = 8
+    k_max: int = 10
+    k: int = 4
+    choose_k: bool = False
     silhouette_sample: int = 10_000
     max_fit_rows: int = 200_000
     recency_cap_days: int = 365
@@ -53,7 +58,8 @@ class Segmentation:
     """A fitted segmentation.
 
     Attributes:
-        k_: the chosen k (best silhouette).
+        k_: the k used (configured, or the best silhouette when asked to choose).
+        best_k_: the k with the best silhouette.
         elbow_k_: the k at the elbow of the inertia curve.
         inertia_ / silhouette_: k -> value.
         labels_: segment per input row (0 = most valuable).
@@ -68,6 +74,7 @@ class Segmentation:
     labels_: np.ndarray
     names_: dict[int, str]
     profile_: pd.DataFrame = field(repr=False)
+    best_k_: int = 0
 
 
 def rfm_matrix(df: pd.DataFrame, recency_cap_days: int = 365) -> np.ndarray:
@@ -115,7 +122,7 @@ def segment_name(recency_median: float, value_ratio: float) -> str:
 
 
 def fit_segments(df: pd.DataFrame, opts: SegmentOptions) -> Segmentation:
-    """Fit K-means for every k in range, choose k by silhouette, assign and name every row."""
+    """Fit K-means for every k in range (elbow, silhouette), use the configured k, assign and name every row."""
     x = rfm_matrix(df, opts.recency_cap_days)
     n = len(x)
     if n < opts.k_min + 1:
@@ -133,7 +140,8 @@ def fit_segments(df: pd.DataFrame, opts: SegmentOptions) -> Segmentation:
         inertia[k] = float(km.inertia_)
         labels = km.labels_[sample]
         sil[k] = float(silhouette_score(fit_x[sample], labels)) if len(set(labels)) > 1 else -1.0
-    best = max(sil, key=lambda k: sil[k])
+    best_sil = max(sil, key=lambda k: sil[k])
+    best = best_sil if opts.choose_k else min(max(opts.k, min(models)), max(models))
     raw = models[best].predict(x)
     # order segments by value (F + M − R) so that segment 0 is the most valuable
     centers = models[best].cluster_centers_
@@ -167,4 +175,4 @@ def fit_segments(df: pd.DataFrame, opts: SegmentOptions) -> Segmentation:
         used[base] = used.get(base, 0) + 1
         names[int(str(seg))] = base if used[base] == 1 else f"{base} {used[base]}"
     prof["name"] = [names[int(s)] for s in prof.index]
-    return Segmentation(best, elbow_k(inertia), inertia, sil, labels, names, prof.reset_index())
+    return Segmentation(best, elbow_k(inertia), inertia, sil, labels, names, prof.reset_index(), best_sil)

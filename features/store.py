@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cdna.core.config import load_customer_types
 from cdna.core.duck import copy_to, scan, sql_literal
 from cdna.core.errors import CdnaError, InputError, LakeError
 from cdna.core.lake import Lake, atomic_write_parquet
@@ -29,6 +30,7 @@ from cdna.features.online import write_sqlite_store
 from cdna.features.segments import RFM_COLUMNS, Segmentation, SegmentOptions, fit_segments
 from cdna.features.snapshot import FeatureSet, SnapshotResult, connect, snapshot
 from cdna.features.sources import find_files
+from cdna.features.types import name_types
 
 __all__ = [
     "MaterializeResult",
@@ -123,10 +125,16 @@ def segment_snapshot(fs: FeatureSet, snap: Path) -> tuple[pd.DataFrame, Segmenta
     opts = SegmentOptions(
         k_min=cfg.segments_k_min,
         k_max=max(cfg.segments_k_max, cfg.segments_k_min),
+        k=cfg.segments_k,
+        choose_k=cfg.segments_choose_k,
         silhouette_sample=cfg.silhouette_sample,
         recency_cap_days=cfg.ttl_days,
     )
-    return df, fit_segments(df, opts)
+    seg = fit_segments(df, opts)
+    # issue 17: clusters carry the customer-type names of configs/customer_types.yaml everywhere
+    seg.names_ = name_types(seg, df, load_customer_types(), cfg.ttl_days)
+    seg.profile_["name"] = [seg.names_[int(s)] for s in seg.profile_["segment"]]
+    return df, seg
 
 
 def _split_views(fs: FeatureSet, lake: Lake, snap: Path, as_of: date) -> dict[str, Path]:

@@ -268,6 +268,97 @@ def segments_cmd(
     o.say(f"report → {path}")
 
 
+@features_app.command("types")
+def types_cmd(
+    ctx: typer.Context,
+    report: Annotated[Path, typer.Option("--report", help="Folder for types.html and types.csv.")],
+    lake: LakeOpt = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Day to type at (default: last transaction day).")
+    ] = None,
+    choose_k: Annotated[
+        bool,
+        typer.Option("--choose-k", help="Use the k with the best silhouette instead of features.segments_k."),
+    ] = False,
+    register: Annotated[
+        bool, typer.Option("--register/--no-register", help="Register the best new-customer model in MLflow.")
+    ] = True,
+) -> None:
+    """Customer types (issue 17): RFM K-means with k = 4 (elbow and silhouette for k = 2…10), Korean names and
+    profiles from configs/customer_types.yaml, and a predicted type for new customers (LightGBM vs random
+    forest vs logistic regression by macro-F1; the best registered in MLflow).
+
+    Example: [bold]cdna features types --lake ./lake --report ./report[/]
+    """
+    from cdna.core.config import load_intents, load_memo_categories, load_products
+    from cdna.core.lake import RunRecord
+    from cdna.features.store import latest_event_day
+    from cdna.features.types_report import write_types_report
+    from cdna.features.types_run import run_types
+
+    st = state(ctx)
+    o = st.output
+    lk = st.lake(lake)
+    fs = _feature_set(st.config)
+    day = parse_day(as_of) or latest_event_day(fs, lk)
+    names = {
+        **{p.id: p.name for p in load_products().products},
+        **{i.id: i.name for i in load_intents().intents},
+        **{c.id: c.name for c in load_memo_categories().categories},
+    }
+    res = run_types(fs, lk, day, choose_k or None, names)
+    registered = None
+    if res.model is not None and register:
+        from cdna.recommend.registry import Registry
+
+        reg = Registry(lk, "cdna-customer-type", st.config.recommend.tracking_uri)
+        run_id = reg.log_run(
+            res.model,
+            {"model": res.model.best, "k": res.segmentation.k_, "features": len(res.model.columns)},
+            {f"macro_f1_{k}": v for k, v in res.model.macro_f1.items()},
+            {"kind": "customer_type", "test": res.model.test_kind[:250]},
+            run_name="customer-type",
+        )
+        version = reg.register(run_id)
+        reg.promote(version)
+        registered = f"cdna-customer-type v{version} ({res.model.best})"
+    path = write_types_report(res, report, fs.config.types_new_max_txns, registered)
+    run = RunRecord("features-types", outputs=[str(res.path), str(path)])
+    run.counts = {"customers": len(res.frame) + res.new_customers, "new_customers": res.new_customers}
+    run.extra = {"k": res.segmentation.k_, "macro_f1": res.model.macro_f1 if res.model else None}
+    run.finish(lk)
+    human = Table(title=f"customer types as of {day} (k = {res.segmentation.k_})", show_edge=False)
+    for c in ("type", "name", "customers", "share"):
+        human.add_column(c, justify="left" if c == "name" else "right")
+    for p in res.profiles:
+        human.add_row(str(p.type_id), p.name, f"{p.customers:,}", f"{p.share:.1%}")
+    o.result(
+        {
+            "report": str(path),
+            "types_path": str(res.path),
+            "k": res.segmentation.k_,
+            "elbow_k": res.segmentation.elbow_k_,
+            "best_silhouette_k": res.segmentation.best_k_,
+            "silhouette": res.segmentation.silhouette_,
+            "types": [{"id": p.type_id, "name": p.name, "customers": p.customers} for p in res.profiles],
+            "new_customer_model": None
+            if res.model is None
+            else {"macro_f1": res.model.macro_f1, "best": res.model.best, "test": res.model.test_kind},
+            "registered": registered,
+            "new_customers_typed": res.new_customers,
+            "notes": res.notes,
+        },
+        human,
+    )
+    if res.model is not None:
+        o.say(
+            "new-customer type model, macro-F1: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in res.model.macro_f1.items())
+            + f" → {registered or res.model.best}"
+        )
+    o.say(f"report → {path}")
+
+
 @features_app.command("materialize")
 def materialize_cmd(
     ctx: typer.Context,
