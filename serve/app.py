@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -212,7 +213,12 @@ def _build_context(settings: ServeSettings) -> AppContext:
         audit = AuditLog(
             audit_path(lake), _audit_key(settings), settings.audit_checkpoint_every, busy_timeout_ms=250
         )
-        audit.sign_if_unsigned()
+        try:
+            audit.sign_if_unsigned()
+        except (
+            sqlite3.OperationalError
+        ):  # locked by another process: the first N rows or the shutdown sign it
+            _log.warning("audit log busy at start: its first checkpoint is signed later")
     return AppContext(
         settings=settings,
         keys=KeyStore(keys_path(lake)),
