@@ -61,6 +61,7 @@ class LiveFeatures:
         self.lake_root = Path(lake_root)
         self.events_folder = events_folder
         self._lock = threading.Lock()
+        self._types: dict[str, dict[str, str]] = {}
         cfg = fs.config.model_copy(update={"threads": 1})  # many small queries: one thread avoids handoffs
         self.con = connect(cfg)
         self.reports = prepare(self.con, fs, self.lake_root)
@@ -135,8 +136,6 @@ class LiveFeatures:
         return int(n[0][0]) if n else 0
 
     def _duck_type(self, table: str, column: str) -> str:
-        if not hasattr(self, "_types"):
-            self._types: dict[str, dict[str, str]] = {}
         if table not in self._types:
             rows = self.con.execute(f"DESCRIBE mem_{table}").fetchall()
             self._types[table] = {r[0]: r[1] for r in rows}
@@ -175,7 +174,7 @@ class LiveFeatures:
         """Every feature of `customers` as of the end of `as_of` (Korea time): the snapshot's columns."""
         with self._lock:
             self._entities(customers, as_of)
-            return self.con.execute(feature_query(self.fs) + "\nORDER BY customer_id").to_arrow_table()
+            return self.con.sql(feature_query(self.fs) + "\nORDER BY customer_id").to_arrow_table()
 
     def update(
         self, current: dict[str, dict[str, Any]], tables: Collection[str], as_of: date
@@ -214,7 +213,7 @@ class LiveFeatures:
     def _partial(self, customers: Collection[str], as_of: date, views: list[str]) -> pa.Table:
         with self._lock:
             self._entities(customers, as_of)
-            return self.con.execute(feature_query(self.fs, only=views)).to_arrow_table()
+            return self.con.sql(feature_query(self.fs, only=views)).to_arrow_table()
 
     def _derive(self, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Re-derive product count, trend, salary flag, churn risk from merged vectors (the snapshot's SQL)."""
@@ -228,7 +227,7 @@ class LiveFeatures:
             self.con.register("_merged", table)
             try:
                 exprs = ", ".join(f"{d.expr} AS {d.name}" for d in derived)
-                got = self.con.execute(f"SELECT customer_id, {exprs} FROM _merged").to_arrow_table()
+                got = self.con.sql(f"SELECT customer_id, {exprs} FROM _merged").to_arrow_table()
             finally:
                 self.con.unregister("_merged")
         new = _rows(got)

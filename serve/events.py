@@ -140,6 +140,10 @@ class EventProcessor:
         self.ctx: ReasonContext = reason_context(config, self.fs, self.policy)
         self._registry = registry(lake, config)
         self.version, self.bundle = self._registry.champion()
+        self._registry_key = (
+            _mtime(lake.mlflow_db),
+            _mtime(lake.mlflow_db.with_name(lake.mlflow_db.name + "-wal")),
+        )
         self._lock = threading.Lock()
         self._products = set(self.catalog.ids)
         self._intent_ids = set(self.intents.ids)
@@ -225,6 +229,7 @@ class EventProcessor:
         """
         from cdna.features.live import LiveFeatures
 
+        self._follow_champion()
         now = _inode(self.lake.online_features_db)
         if now == self._live_for:
             return
@@ -233,6 +238,18 @@ class EventProcessor:
         self.live = LiveFeatures(self.fs, self.lake.root, self.events_folder)
         self._live_for = now
         old.close()
+
+    def _follow_champion(self) -> None:
+        """Score with the new champion after a promotion (the registry's files changed and its alias moved)."""
+        db = self.lake.mlflow_db
+        key = (_mtime(db), _mtime(db.with_name(db.name + "-wal")))
+        if key == self._registry_key:
+            return
+        self._registry_key = key
+        version = self._registry.alias("champion")
+        if version is not None and version != self.version:
+            self.version, self.bundle = self._registry.champion()
+            _log.info("event path scores with champion version %s", self.version)
 
     def _current(self, customers: list[str]) -> dict[str, dict[str, Any]]:
         from cdna.core.errors import UnknownCustomerError
@@ -403,5 +420,12 @@ class EventsHolder:
 def _inode(path: Path) -> int | None:
     try:
         return path.stat().st_ino
+    except FileNotFoundError:
+        return None
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
     except FileNotFoundError:
         return None
