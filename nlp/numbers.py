@@ -59,13 +59,25 @@ _HANGUL_WORD = re.compile(r"[가-힣]+")
 _DATE = re.compile(
     r"(?<![0-9])(?:(?:19|20)[0-9]{2}([-./])\s?(?:0?[1-9]|1[0-2])\1\s?(?:0?[1-9]|[12][0-9]|3[01])"
     r"|(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
-    r"|[0-9]{2}\.(?:0[1-9]|1[0-2])\.(?:0[1-9]|[12][0-9]|3[01]))(?![0-9])"
+    r"|[0-9]{2}\.(?:0[1-9]|1[0-2])\.(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?<![/.])(?:0[1-9]|1[0-2])/[0-9]{2}(?![/.]?[0-9]))(?![0-9])"  # … or a card's expiry, MM/YY
 )
 _TIME = re.compile(r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?![0-9])")
 _MONEY_GLUE = re.compile(r"(?:만|억|조|천|원|달러|불|엔|유로|위안|%|퍼센트|프로)")
 _MONEY_WORD = re.compile(
     r"\s?(?:만\s?원|천\s?원|원|달러|불|엔|유로|위안|만|억|조)(?=$|[\s.,!?]|이|을|를|은|는|도|만|씩|정도|쯤|짜리|까지|으로|인데|입니|이요|요|가|에|의|밖에)"
 )
+# A unit or counter right after the last group ("… 25억", "640일", "6.8 퍼센트"): that group is a quantity.
+_COUNTER_AFTER = re.compile(
+    r"(?:억|만|천|조|원|달러|불|%|퍼센트|프로|시|분|초|일|개월|개|명|번째|회|년|월|주|층|호|건|배|살|세|점)"
+    r"|\s(?:퍼센트|프로|%|개월|억|만\s?원|원|달러|불)(?![가-힣])"
+)
+# The numbers companies publish (대표번호 1588-1234): never a person's, never part of one.
+_SERVICE_NUMBER = re.compile(
+    rf"(?<![0-9)\-.{_SINO}])(?<![0-9)\-.{_SINO}]\s)1[5-9][0-9]{{2}}-[0-9]{{4}}(?![0-9]|-[0-9])"
+)
+# A day of the month read out after its month ("오월 이십칠일"): a date, not digits.
+_SPOKEN_DAY = re.compile(r"(?:[이삼]?십[일이삼사오육칠팔구]?)일")
 _CURRENCY_BEFORE = re.compile(r"(?:₩|\$|€|¥|£|USD|KRW)\s?$")
 
 
@@ -83,6 +95,7 @@ class DigitRun:
         international: written with +82 / 0082; `digits` then holds the national number.
         money: looks like an amount (a money unit follows, a currency sign precedes, or thousands commas).
         code: glued to letters, like a product or reference code (KB-2024-0315).
+        counted: a unit or counter follows the last group ("… 25억", "640일"): that group is a quantity.
         tail_readings: other readings of the last group's end, as (digits of the last group, shift of the
             end offset): "…칠이구요" is 7 + 이구요, 72 + 구요 or 729 + 요.
         copula_last: the last group is a lone 이 or 구 before an ending, maybe the copula written apart.
@@ -99,6 +112,7 @@ class DigitRun:
     international: bool = False
     money: bool = False
     code: bool = False
+    counted: bool = False
     tail_readings: tuple[tuple[str, int], ...] = ()
     copula_last: bool = False
     breaks: tuple[int, ...] = ()
@@ -119,16 +133,14 @@ class DigitRun:
             if not digits or b + shift <= a:
                 continue
             out.append(
-                DigitRun(
-                    self.digits[:-last] + digits,
-                    self.groups[:-1] + (len(digits),),
-                    self.bounds[:-1] + ((a, b + shift),),
-                    self.start,
-                    b + shift,
-                    self.spoken,
-                    self.international,
-                    self.money,
-                    self.code,
+                replace(
+                    self,
+                    digits=self.digits[:-last] + digits,
+                    groups=self.groups[:-1] + (len(digits),),
+                    bounds=self.bounds[:-1] + ((a, b + shift),),
+                    end=b + shift,
+                    tail_readings=(),
+                    copula_last=False,
                 )
             )
         for index, digits in self.inner_readings[:3]:
@@ -152,20 +164,21 @@ class DigitRun:
         offs = [0]
         for g in self.groups:
             offs.append(offs[-1] + g)
-        return DigitRun(
-            self.digits[offs[first] : offs[last]],
-            self.groups[first:last],
-            self.bounds[first:last],
-            self.bounds[first][0],
-            self.bounds[last - 1][1],
-            self.spoken,
-            self.international and first == 0,
-            self.money and last == len(self.groups),
-            self.code,
-            self.tail_readings if last == len(self.groups) else (),
-            self.copula_last and last == len(self.groups),
-            tuple(i - first for i in self.breaks if first < i < last),
-            tuple((i - first, d) for i, d in self.inner_readings if first <= i < last - 1),
+        whole_end = last == len(self.groups)
+        return replace(
+            self,
+            digits=self.digits[offs[first] : offs[last]],
+            groups=self.groups[first:last],
+            bounds=self.bounds[first:last],
+            start=self.bounds[first][0],
+            end=self.bounds[last - 1][1],
+            international=self.international and first == 0,
+            money=self.money and whole_end,
+            counted=self.counted and whole_end,
+            tail_readings=self.tail_readings if whole_end else (),
+            copula_last=self.copula_last and whole_end,
+            breaks=tuple(i - first for i in self.breaks if first < i < last),
+            inner_readings=tuple((i - first, d) for i, d in self.inner_readings if first <= i < last - 1),
         )
 
 
@@ -246,6 +259,8 @@ def _read_core(text: str, a: int, b: int, first: bool, after_digit: bool) -> _Gr
     cuts = _ending_cuts(word, trail)
     # The default reading: a copula after a closed syllable ("팔이에요", "영이구요"); otherwise every digit.
     cut = cuts[0] if cuts and word[-cuts[0]] == "이" and _has_final(word[-cuts[0] - 1]) else 0
+    if _SPOKEN_DAY.fullmatch(word) and text[max(0, a - 3) : a].rstrip().endswith("월"):
+        return None  # "오월 이십칠일": a date
     digits = spoken_group_digits(word[: len(word) - cut])
     if digits is None:
         return None
@@ -379,6 +394,7 @@ def _make_run(norm: Normalized, groups: list[_Group]) -> DigitRun:
     after = text[b : b + 12]
     money = bool(_CURRENCY_BEFORE.search(before)) or bool(_MONEY_WORD.match(after))
     money = money or bool(_MONEY_GLUE.match(after))
+    counted = bool(_COUNTER_AFTER.match(after))
     if len(groups) > 1 and all(not g.spoken for g in groups):
         seps = [text[x.b : y.a] for x, y in zip(groups, groups[1:], strict=False)]
         if (
@@ -406,6 +422,7 @@ def _make_run(norm: Normalized, groups: list[_Group]) -> DigitRun:
         international=international,
         money=money,
         code=code,
+        counted=counted,
         tail_readings=groups[-1].readings,
         inner_readings=tuple((i, d) for i, g in enumerate(groups[:-1]) for d, _ in g.readings),
         copula_last=groups[-1].copula,
@@ -432,6 +449,7 @@ def find_digit_runs(text: str, norm: Normalized | None = None, min_digits: int =
     flat = norm.text
     blocked = [(d.start(), d.end()) for d in _DATE.finditer(flat)]
     blocked += [(t.start(), t.end()) for t in _TIME.finditer(flat)]
+    blocked += [(t.start(), t.end()) for t in _SERVICE_NUMBER.finditer(flat)]
     out: list[DigitRun] = []
     for m in _CHAIN.finditer(flat):
         if m.end() - m.start() < 2:

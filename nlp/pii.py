@@ -186,6 +186,8 @@ def _classify_run(text: str, run: DigitRun) -> list[tuple[str, int, int]]:
     ctx = _nearest_context(text, run.start) or _following_context(text, run.end)
     if run.international:
         return [("PHONE", run.start, run.end)] if len(run.digits) >= 9 else []
+    if not run.spoken and sum(1 for g in run.groups if g <= 2) >= 3:
+        return []  # "1 2 3 4 5", "2024 03 15 14 30": no written number of a person is grouped like that
     k = len(run.groups)
     if run.money and (
         _amount_shaped(run) or k > 1 and _is_short(text, run, 0) and _amount_shaped(run.sub(1, k))
@@ -201,8 +203,9 @@ def _classify_run(text: str, run: DigitRun) -> list[tuple[str, int, int]]:
     short = [k > 1 and _is_short(text, run, i) for i in (0, k - 1)]
     heads = [0, 1] if short[0] else [0]
     tails = [(k, True)] + ([(k - 1, True)] if short[1] else [])
-    if (run.money or run.copula_last) and k > 1:
-        tails.append((k - 1, run.copula_last and not run.money))  # a lone 구/이 is masked all the same
+    if (run.money or run.counted or run.copula_last) and k > 1:
+        # A lone 구/이 is masked all the same; a quantity ("… 25억", "640일") is not.
+        tails.append((k - 1, run.copula_last and not (run.money or run.counted)))
     candidates = [(run.sub(h, t), whole) for h in heads for t, whole in tails if t - h >= 1]
     default_kind = _classify(run.digits, list(run.groups), ctx)
     # The end of the run under any reading with the usual groups for its type ("…삼이랑요": 3 + 이랑요 or

@@ -215,7 +215,7 @@ def render_night_html(data: dict[str, Any]) -> str:
             [
                 ("처리", (summary.get("recordings") or {}).get("done")),
                 ("이미 처리돼 건너뜀", (summary.get("recordings") or {}).get("skipped")),
-                ("무음·대기음", (summary.get("recordings") or {}).get("no_speech")),
+                ("무음·대기음", len((summary.get("recordings") or {}).get("no_speech") or [])),
             ],
         ),
         ("추출 신호", [(_SIGNAL_KO.get(k, k), v) for k, v in (summary.get("signals_by_kind") or {}).items()]),

@@ -654,7 +654,31 @@ def _korean_number(value: int) -> str:
 
 
 def _lookalike(rng: random.Random) -> tuple[str, str, str]:
-    kind = rng.choice(["AMOUNT", "AMOUNT", "RATE", "DATE", "TIME", "COUNT", "CODE", "BRANCH", "TXID"])
+    kind = rng.choice(
+        ["AMOUNT", "AMOUNT", "RATE", "DATE", "TIME", "COUNT", "CODE", "BRANCH", "TXID", "OTHER"]
+    )
+    if kind == "OTHER":
+        y, m, d = rng.randint(2015, 2026), rng.randint(1, 12), rng.randint(1, 28)
+        return (
+            kind,
+            "other",
+            rng.choice(
+                [
+                    f"유효기간 {m:02d}/{y % 100:02d}",
+                    f"고객센터 {rng.choice(['1588', '1599', '1644', '1544'])}-{rng.randint(0, 9999):04d}",
+                    f"{group_word(y)}년 {group_word(m)}월 {group_word(d)}일",
+                    f"{m}월 {d}일 {rng.randint(1, 999) * 100:,}원, {m}월 {d + 1}일 {rng.randint(1, 999) * 100:,}원",
+                    " ".join(f"{y - i}년" for i in range(rng.randint(2, 4))),
+                    f"ARS {rng.randint(1, 9)}번 누르고 {rng.randint(1, 9)}번",
+                    f"대출 기간 {rng.choice([12, 24, 36, 60])}개월 거치 {rng.choice([6, 12])}개월",
+                    f"{_korean_number(rng.randint(1, 9999))}만 {group_word(rng.randint(1, 9) * 1000)} 원",
+                    f"주식 {rng.randint(1, 9999):,}주 평균 {rng.randint(1000, 999999):,}원",
+                    f"{y}.{m:02d}.{d:02d} ~ {y + 1}.{m:02d}.{d:02d}",
+                    f"대기번호 {rng.randint(1, 999)}번",
+                    f"{rng.randint(1, 30)}층 {rng.randint(101, 3099)}호",
+                ]
+            ),
+        )
     if kind == "AMOUNT":
         style, text = _amount(rng)
         return kind, style, text
