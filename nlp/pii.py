@@ -193,7 +193,7 @@ def _classify_run(text: str, run: DigitRun) -> list[tuple[str, int, int]]:
         _amount_shaped(run) or k > 1 and _is_short(text, run, 0) and _amount_shaped(run.sub(1, k))
     ):
         return []  # "… 일이 27363000원": a word, then an amount
-    if ctx == "KEEP" and not _MOBILE.fullmatch(run.digits):
+    if ctx == "KEEP" and not (_MOBILE.fullmatch(run.digits) and _usual("PHONE", run.groups)):
         return []  # 주문번호, 승인번호, 상품코드 …: the bank's own references
     ctx = None if ctx == "KEEP" else ctx
     # Other ways to cut the run, each with whether the whole run is still masked. A short group at either
