@@ -71,7 +71,7 @@ class RecommendResult(StageResult):
 
     customers: int = 0
     rows: int = 0
-    model_version: str | None = None
+    model_version: int | str | None = None
     suppressed: dict[str, int] = Field(default_factory=dict)  # policy rule -> offers held back (issue 16)
 
 
