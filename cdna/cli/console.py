@@ -88,8 +88,8 @@ class Output:
         With `schema` (a model of cdna.contracts.results) the data is checked against it first, so what the
         nightly run parses is what the command printed.
         """
-        if schema is not None:
-            schema.model_validate(data)
+        if schema is not None:  # checked as JSON, exactly as `cdna nightly` will read it
+            schema.model_validate_json(json.dumps(data, ensure_ascii=False, default=str))
         if self.json:
             print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         elif human is not None:

@@ -82,7 +82,7 @@ class RetrainResult(StageResult):
     promoted: bool | None = None
     reasons: list[str] = Field(default_factory=list)
     champion: int | None = None
-    metrics: dict[str, dict[str, float]] = Field(default_factory=dict)
+    metrics: dict[str, dict[str, float | None]] = Field(default_factory=dict)
     triggers: list[dict[str, Any]] = Field(default_factory=list)
 
 
