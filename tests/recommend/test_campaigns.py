@@ -59,16 +59,23 @@ def test_segment_filter_by_name_or_id_and_clear_errors() -> None:
 
 
 def test_wilson_and_newcombe_against_published_values() -> None:
-    # Newcombe (1998) Table II example (a): 56/70 vs 48/80 -> 0.2000 (0.0524, 0.3339)
-    d = newcombe_interval(56, 70, 48, 80)
-    assert d.diff == pytest.approx(0.2)
-    assert (round(d.low, 4), round(d.high, 4)) == (0.0524, 0.3339)
-    # example (e): 10/10 vs 0/20 -> (0.6791, 1.0000)... and a zero-event control keeps a wide interval
-    e = newcombe_interval(10, 10, 0, 20)
-    assert round(e.low, 4) == 0.6791 and e.excludes_zero
-    lo, hi = wilson_interval(0, 50)
-    assert lo == 0 and hi == pytest.approx(0.0713, abs=1e-4)
-    assert not newcombe_interval(2, 450, 0, 50).excludes_zero
+    # Newcombe (1998), Stat Med 17:873, Table II, method 11 (continuity-corrected score intervals)
+    cases = {
+        (56, 70, 48, 80): (0.0428, 0.3422),
+        (9, 10, 3, 10): (0.1013, 0.8387),
+        (5, 56, 0, 29): (-0.0667, 0.2037),
+        (10, 10, 0, 20): (0.6014, 1.0),
+    }
+    for (k1, n1, k0, n0), (lo, hi) in cases.items():
+        d = newcombe_interval(k1, n1, k0, n0)
+        assert (round(d.low, 4), round(d.high, 4)) == (lo, hi), (k1, n1, k0, n0)
+    # method 10 (no correction), same table: 56/70 vs 48/80 -> (0.0524, 0.3339)
+    d10 = newcombe_interval(56, 70, 48, 80, correct=False)
+    assert (round(d10.low, 4), round(d10.high, 4)) == (0.0524, 0.3339)
+    # the case that made us correct: one control conversion of 50 against none of 450 is no evidence
+    assert not newcombe_interval(0, 450, 1, 50).excludes_zero
+    assert newcombe_interval(0, 450, 1, 50, correct=False).excludes_zero
+    assert wilson_interval(0, 50, correct=False)[1] == pytest.approx(0.0713, abs=1e-4)
 
 
 def test_results_overall_and_per_segment() -> None:
