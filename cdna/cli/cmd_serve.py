@@ -63,20 +63,27 @@ def register(app: typer.Typer) -> None:
         settings = ServeSettings.from_config(
             st.config.serve, lk.root, host=host, port=port, workers=workers, reload_interval_s=reload_interval
         )
+        from cdna.serve.server import check_port, serve_app
+
         o = st.output
-        o.say(
-            f"staff API on [bold]http://{settings.host}:{settings.port}[/] "
-            f"(console /console, docs /docs), lake {lk.root}, {settings.workers} worker(s)"
-        )
+        check_port(settings.host, settings.port)  # a taken port fails before anything is announced
+        url = f"http://{settings.host}:{settings.port}"
+        o.say(f"starting the staff API on {url} (lake {lk.root}) — loading serving data …")
         common = {"host": settings.host, "port": settings.port, "log_level": "warning", "access_log": False}
         if settings.workers > 1:
             os.environ[ENV_SETTINGS] = settings.to_env()
             app_ref = "cdna.serve.app:create_app_from_env"
+            o.say(f"{settings.workers} worker processes; /readyz answers 200 once each has loaded")
             uvicorn.run(app_ref, factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
         else:
             from cdna.serve.app import create_app
 
-            uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+            def listening() -> None:
+                o.say(f"staff API listening on [bold]{url}[/] — console {url}/console, API docs {url}/docs")
+
+            # SIGTERM (systemd stop, kill) drains open requests and ends with exit 0
+            serve_app(create_app(settings), on_listening=listening, **common)
+            o.say("staff API stopped")
 
     keys_app = typer.Typer(help="Issue and revoke API keys of the staff service.", no_args_is_help=True)
     app.add_typer(keys_app, name="keys", rich_help_panel="Tools")
