@@ -27,14 +27,16 @@ def test_counseling_answers_carry_offer_ids_and_are_logged(
     looked = _recs(client, keys, "complaint")  # a look for a complaint is not an offer
     assert all(r.get("offer_id") is None for r in looked["recommendations"])
     _recs(client, keys, "counseling", console=True)
+    _recs(client, keys, "app")
+    _recs(client, keys, "campaign")
     log = OfferLog.of(lake)
     offers = log.offers_table().to_pandas()
-    assert len(offers) == 6
+    assert len(offers) == 12
     first = offers[offers["offer_id"] == ids[0]].iloc[0]
     assert first["customer_id"] == "C0000001" and first["channel"] == "api" and first["staff"] == "staff-kim"
     assert first["product_id"] == body["recommendations"][0]["product_id"] and first["rank"] == 1
     assert first["model_version"] == body["model_version"] and list(first["reasons"])
-    assert sorted(offers["channel"].unique()) == ["api", "console"]
+    assert sorted(offers["channel"].unique()) == ["api", "app", "campaign", "console"]
 
 
 def test_outcome_is_idempotent_by_offer_id(client: TestClient, keys: Keys, lake: Lake) -> None:
