@@ -12,6 +12,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -112,9 +113,11 @@ class SqliteOnlineStore(OnlineStore):
 
     Attributes:
         path: the SQLite file (LAKE/online/features.sqlite).
+        recheck_s: look for a swapped-in file at most this often (0: on every call); the service, whose
+            holder reloads on a new file anyway, checks once a second.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, recheck_s: float = 0.0) -> None:
         self.path = Path(path)
         self._con: sqlite3.Connection | None = None
         self._inode: int | None = None
@@ -123,8 +126,15 @@ class SqliteOnlineStore(OnlineStore):
         self._writer: sqlite3.Connection | None = None
         self._writer_inode: int | None = None
         self._write_lock = threading.Lock()
+        self.recheck_s = recheck_s
+        self._checked = -1.0
 
     def _open(self) -> sqlite3.Connection:
+        if self._con is not None and self.recheck_s > 0:
+            now = time.monotonic()
+            if now - self._checked < self.recheck_s:
+                return self._con  # a stat per lookup was a quarter of the lookup's own work (issue 16)
+            self._checked = now
         try:
             inode = os.stat(self.path).st_ino
         except FileNotFoundError:

@@ -131,7 +131,11 @@ def copy_sqlite_to_redis(sqlite_path: Path, store: RedisOnlineStore) -> int:
 
 
 def open_online_store(
-    path: Path, backend: str, redis_url: str | None = None, prefix: str = "cdna:features"
+    path: Path,
+    backend: str,
+    redis_url: str | None = None,
+    prefix: str = "cdna:features",
+    recheck_s: float = 0.0,
 ) -> OnlineStore:
     """The online store of one SQLite materialisation on the configured backend (`serve.online_store`).
 
@@ -141,7 +145,7 @@ def open_online_store(
     from cdna.features.online import SqliteOnlineStore
 
     if backend == "sqlite":
-        return SqliteOnlineStore(path)
+        return SqliteOnlineStore(path, recheck_s)
     store = RedisOnlineStore(redis_url or "redis://127.0.0.1:6379/0", prefix)
     mark = f"{path.resolve()}:{path.stat().st_ino}"
     if store._r.get(f"{prefix}:source") != mark.encode():

@@ -306,12 +306,14 @@ def load_serving(
     online = None
     info: dict[str, Any] = {}
     if _online_file(lake).is_file():
-        online = open_online_store(_online_file(lake), backend, redis_url, "cdna:features")
+        online = open_online_store(_online_file(lake), backend, redis_url, "cdna:features", recheck_s=1.0)
         info = online.info()  # opens the file now, so a corrupt store fails the load, not a request
     recs_store = None
     if _online_recs_file(lake).is_file():
         # The recommender's own materialisation: one indexed row per customer, so nothing big is held in memory.
-        recs_store = open_online_store(_online_recs_file(lake), backend, redis_url, "cdna:recommendations")
+        recs_store = open_online_store(
+            _online_recs_file(lake), backend, redis_url, "cdna:recommendations", recheck_s=1.0
+        )
         rinfo = recs_store.info()
         recs: dict[str, list[dict[str, Any]]] = {}
         as_of = str(rinfo.get("as_of")) if rinfo.get("as_of") is not None else None
