@@ -198,7 +198,10 @@ def acceptance_summary(
     offers: pd.DataFrame, outcomes: pd.DataFrame, model_version: str | None = None
 ) -> dict[str, float]:
     """Offers, answered offers, accepted share and per-outcome counts (of one model version when given)."""
-    df = offers if model_version is None else offers[offers["model_version"] == str(model_version)]
+    if model_version is None:
+        df = offers
+    else:  # batch scores store "3", some callers "cdna-recommender/3": the version is the last part
+        df = offers[offers["model_version"].astype(str).str.rsplit("/", n=1).str[-1] == str(model_version)]
     j = df[["offer_id"]].merge(outcomes[["offer_id", "outcome"]], on="offer_id")
     final = j[j["outcome"].isin(FINAL_OUTCOMES)]
     out: dict[str, float] = {

@@ -147,7 +147,7 @@ def test_outcome_labels_positives_negatives_and_no_answer() -> None:
 
 
 def test_acceptance_summary_per_model_version() -> None:
-    offers = pd.DataFrame({"offer_id": ["a", "b", "c"], "model_version": ["1", "1", "2"]})
+    offers = pd.DataFrame({"offer_id": ["a", "b", "c"], "model_version": ["1", "cdna-recommender/1", "2"]})
     outcomes = pd.DataFrame({"offer_id": ["a", "b", "c"], "outcome": ["accepted", "declined", "call_back"]})
     s = acceptance_summary(offers, outcomes, "1")
     assert s["offers"] == 2 and s["answered"] == 2 and s["acceptance_rate"] == 0.5
