@@ -115,6 +115,7 @@ def run_mine(
     force: bool = False,
     models: Models | None = None,
     progress: Callable[[str], Any] | None = None,
+    on_total: Callable[[int], Any] | None = None,
 ) -> MineSummary:
     """Mine signals for every Korea day with transcripts or memos (or only `day`) into LAKE/signals/.
 
@@ -125,6 +126,7 @@ def run_mine(
         force: rewrite partitions even when their inputs did not change.
         models: fitted models (trained from the seed set when None).
         progress: called with each finished day.
+        on_total: called once with the number of days to mine (a progress bar's total, issue 18).
 
     Returns:
         Days written and skipped, counts, and the run record path.
@@ -138,6 +140,8 @@ def run_mine(
     wanted = {day.isoformat()} if day else None
     memo_days, txn_files = _transactions_by_day(lake, wanted)
     days = sorted((set(t_days) | set(memo_days)) if wanted is None else wanted)
+    if on_total is not None:
+        on_total(len(days))
     models = models or fit_models(cfg)
     options = MineOptions(
         intent_threshold=cfg.intent_threshold,

@@ -86,4 +86,6 @@ def test_demo_ends_with_the_serve_command_and_curl(tmp_path: Path) -> None:
     tail = proc.stdout.strip().splitlines()[-4:]
     assert tail[1].strip() == f"cdna serve --lake {(tmp_path / 'demo').resolve()} --port 8080"
     assert tail[3].strip().startswith("curl -s -H 'Authorization: Bearer ")
+    console = proc.stdout.strip().splitlines()[-5]
+    assert "http://127.0.0.1:8080/console" in console  # issue 18: the closing text names the console
     assert (tmp_path / "demo" / "recommendations").is_dir()

@@ -77,3 +77,15 @@ def test_logs_are_single_unwrapped_lines(tmp_path: Path) -> None:
     doc = json.loads(js.stderr.strip())
     assert doc["level"] == "info" and doc["logger"] == "cdna.test" and len(doc["message"]) == 300
     logging.getLogger().handlers.clear()
+
+
+def test_an_interrupted_run_leaves_no_holder_in_its_lock(tmp_path: Path) -> None:
+    from cdna.core.lake import Lake, partition_lock
+
+    lake = Lake.at(tmp_path, create=True)
+    with pytest.raises(KeyboardInterrupt), partition_lock(lake, "demo") as path:
+        assert "pid" in path.read_text()
+        raise KeyboardInterrupt
+    assert path.read_text() == ""
+    with partition_lock(lake, "demo"):  # and the next run takes it at once
+        pass

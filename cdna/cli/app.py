@@ -163,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     except _EXIT as exc:
         code = int(getattr(exc, "exit_code", 0) or 0)
     except _ABORT:
-        out.error("aborted")
+        out.error(
+            "interrupted (Ctrl-C): finished partitions are kept and locks released; rerun the same command to continue"
+        )
         code = 130
     except _USAGE as exc:
         exc.show()  # type: ignore[attr-defined]
@@ -172,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         out.error(str(exc))
         code = exc.exit_code
     except KeyboardInterrupt:
-        out.error("interrupted")
+        out.error(
+            "interrupted (Ctrl-C): finished partitions are kept and locks released; rerun the same command to continue"
+        )
         code = 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence turns crashes into exit 1
         if debug:

@@ -66,10 +66,9 @@ def snapshot_cmd(
     fs = _feature_set(st.config)
     day = parse_day(as_of)
     assert day is not None
+    run = RunRecord("features-snapshot")  # started before the work, so the record times it (issue 18)
     res = snapshot(fs, lk.root, day, out)
-    run = RunRecord(
-        "features-snapshot", inputs=[i["path"] for i in res.lineage["inputs"]], outputs=[str(out)]
-    )
+    run.inputs, run.outputs = [i["path"] for i in res.lineage["inputs"]], [str(out)]
     run.counts = {"rows": res.rows, "features": len(res.columns)}
     run.extra = {"views": res.lineage["views"], "skipped": res.lineage["skipped"], "as_of": as_of}
     run.finish(lk)
@@ -109,14 +108,12 @@ def training_set_cmd(
     st = state(ctx)
     o = st.output
     lk = st.lake(lake)
-    res = training_set(_feature_set(st.config), lk.root, entities, out)
     from cdna.core.lake import RunRecord
 
-    run = RunRecord(
-        "features-training-set",
-        inputs=[str(entities)] + [i["path"] for i in res.lineage["inputs"]],
-        outputs=[str(out)],
-    )
+    run = RunRecord("features-training-set")  # started before the work, so the record times it
+    res = training_set(_feature_set(st.config), lk.root, entities, out)
+    run.inputs = [str(entities)] + [i["path"] for i in res.lineage["inputs"]]
+    run.outputs = [str(out)]
     run.counts = {"rows": res.rows, "features": len(res.columns)}
     run.extra = {"views": res.lineage["views"], "skipped": res.lineage["skipped"]}
     run.finish(lk)
@@ -379,13 +376,11 @@ def materialize_cmd(
     lk = st.lake(lake)
     fs = _feature_set(st.config)
     day = parse_day(as_of) or latest_event_day(fs, lk)
+    run = RunRecord("features-materialize")  # issue 18: created after the work, it recorded 0.0 s for 61 s
     with partition_lock(lk, lk.rel(lk.partition(lk.features.name, day))):
         res = materialize(fs, lk, day)
-    run = RunRecord(
-        "features-materialize",
-        inputs=[i["path"] for i in res.snapshot.lineage["inputs"]],
-        outputs=[str(p) for p in [res.snapshot.path, *res.view_files.values(), res.online_path] if p],
-    )
+    run.inputs = [i["path"] for i in res.snapshot.lineage["inputs"]]
+    run.outputs = [str(p) for p in [res.snapshot.path, *res.view_files.values(), res.online_path] if p]
     run.counts = {
         "rows": res.snapshot.rows,
         "features": len(res.snapshot.columns),

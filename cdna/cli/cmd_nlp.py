@@ -80,11 +80,17 @@ def register(app: typer.Typer) -> None:
         target = st.lake(lake)
         day = parse_day(date_, "--date")
         cfg = st.config.nlp
-        o.say("training the intent model on the seed set …")
-        models = fit_models(cfg, model=model, backend=backend)
+        with o.progress("training the intent model (seed set)", None) as advance:
+            models = fit_models(cfg, model=model, backend=backend)  # elapsed time shows while it trains
         with o.progress("mining", None, "days") as advance:
             summary = run_mine(
-                target, cfg, day, force=force, models=models, progress=lambda d: advance(1, info=d)
+                target,
+                cfg,
+                day,
+                force=force,
+                models=models,
+                progress=lambda d: advance(1, info=d),
+                on_total=lambda n: advance(0, total=n),  # "12/396 days" with an ETA, not "12/?"
             )
         table = Table(title=f"signals → {target.signals}", show_edge=False)
         table.add_column("what")

@@ -95,6 +95,25 @@ def print_rows(o: Output, rows: list[dict[str, Any]], version: int, customer_id:
     )
 
 
+_RescoreOpt = Annotated[
+    bool,
+    typer.Option(
+        "--rescore/--no-rescore",
+        help="Score every customer with the new champion at once, so the service serves its scores.",
+    ),
+]
+
+
+def rescore(st: Any, lk: Any, version: int | None) -> None:
+    """Score everyone with the champion now (issue 18: a promotion left the service on the old scores)."""
+    from cdna.recommend.runner import recommend_run
+
+    st.output.say(f"rescoring every customer with champion version {version} (cdna recommend --all) …")
+    table, used, day, paths = recommend_run(lk, st.config)
+    n = len(set(table.column("customer_id").to_pylist()))
+    st.output.say(f"{n:,} customers rescored with version {used} as of {day}; the service swaps them in")
+
+
 @models_app.command("list")
 def models_list(ctx: typer.Context, lake: LakeOpt = None) -> None:
     """Registered model versions with aliases and holdout metrics, newest first.
@@ -148,6 +167,7 @@ def models_promote(
     ctx: typer.Context,
     version: Annotated[int, typer.Argument(help="Version number to promote.")],
     lake: LakeOpt = None,
+    rescore_: _RescoreOpt = True,
 ) -> None:
     """Make VERSION the champion by hand (the previous champion is kept for rollback).
 
@@ -156,8 +176,15 @@ def models_promote(
     from cdna.recommend.runner import registry
 
     st = state(ctx)
-    reg = registry(st.lake(lake), st.config)
+    lk = st.lake(lake)
+    reg = registry(lk, st.config)
     previous = reg.promote(version)
+    if rescore_:
+        rescore(st, lk, version)
+    else:
+        st.output.say(
+            f"[yellow]the service keeps serving the old scores until `cdna recommend --all --lake {lk.root}`[/]"
+        )
     st.output.result(
         {"champion": version, "previous": previous},
         f"version {version} is now the champion (was {previous if previous is not None else 'none'})",
@@ -165,7 +192,7 @@ def models_promote(
 
 
 @models_app.command("rollback")
-def models_rollback(ctx: typer.Context, lake: LakeOpt = None) -> None:
+def models_rollback(ctx: typer.Context, lake: LakeOpt = None, rescore_: _RescoreOpt = True) -> None:
     """Restore the previous champion.
 
     Example: [bold]cdna models rollback --lake ./lake[/]
@@ -173,8 +200,11 @@ def models_rollback(ctx: typer.Context, lake: LakeOpt = None) -> None:
     from cdna.recommend.runner import registry
 
     st = state(ctx)
-    reg = registry(st.lake(lake), st.config)
+    lk = st.lake(lake)
+    reg = registry(lk, st.config)
     demoted, restored = reg.rollback()
+    if rescore_:
+        rescore(st, lk, restored)
     st.output.result(
         {"champion": restored, "demoted": demoted},
         f"rolled back: version {restored} is the champion again (version {demoted} demoted)",
@@ -265,6 +295,7 @@ def register(app: typer.Typer) -> None:
         shuffle_labels: Annotated[
             bool, typer.Option("--shuffle-labels", help="Corrupt the labels (to prove the gate refuses).")
         ] = False,
+        rescore_: _RescoreOpt = True,
     ) -> None:
         """Train a challenger, evaluate it and the champion on the same holdout, promote only through the gate.
 
@@ -288,6 +319,8 @@ def register(app: typer.Typer) -> None:
             return
         assert res.decision is not None and res.train is not None
         d = res.decision
+        if d.promote and rescore_:
+            rescore(st, lk, res.champion_version)
         table = res.train.evaluation.table()
         verdict = "[bold green]PROMOTED[/]" if d.promote else "[bold yellow]NOT PROMOTED[/]"
         o.say(

@@ -121,7 +121,14 @@ class Output:
         with Progress(*columns, console=self.err, transient=False) as prog:
             task = prog.add_task(description, total=total, info="")
 
-            def advance(n: float = 1, info: str | None = None, completed: float | None = None) -> None:
+            def advance(
+                n: float = 1,
+                info: str | None = None,
+                completed: float | None = None,
+                total: float | None = None,
+            ) -> None:
+                if total is not None:
+                    prog.update(task, total=total)
                 if completed is not None:
                     prog.update(task, completed=completed)
                 else:

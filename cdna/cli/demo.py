@@ -120,6 +120,13 @@ def register(app: typer.Typer) -> None:
                 f"[bold]cdna <command> --lake {lake.root}[/]  (or export CDNA_LAKE={lake.root})"
             )
             if "service" in notes:
+                o.out.print(
+                    "Staff console (Korean): http://127.0.0.1:8080/console — paste the API key from the curl "
+                    "line below; weekly market trends at /console/market, API docs at /docs",
+                    soft_wrap=True,
+                    markup=False,
+                    highlight=False,
+                )
                 # Unwrapped so both lines can be copied and pasted as they are.
                 for line in (
                     "Start the staff service:",

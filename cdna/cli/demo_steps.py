@@ -73,7 +73,9 @@ def nlp_step(d: Any) -> None:
 
     cfg = state(d.ctx).config.nlp
     with d.out.progress("mining signals", None, "days") as advance:
-        summary = run_mine(d.lake, cfg, progress=lambda day: advance(1, info=day))
+        summary = run_mine(
+            d.lake, cfg, progress=lambda day: advance(1, info=day), on_total=lambda n: advance(0, total=n)
+        )
     signals = read_signals(d.lake)
     calls = signals.filter(signals.column("source").to_numpy(zero_copy_only=False) == "call").to_pylist()
     masked = [r for r in calls if "[" in (r["evidence"] or "")] or calls

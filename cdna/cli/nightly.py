@@ -319,7 +319,10 @@ def run_night(
         if not _has_champion(opts):
             # First night of a lake: batch scoring needs a champion, so train one before scoring.
             at = [n for n, _ in stages].index("recommend")
-            stages.insert(at, ("retrain-bootstrap", ["retrain", "--lake", str(opts.lake.root)]))
+            # --no-rescore: the recommend stage right after scores everyone with the new champion anyway
+            stages.insert(
+                at, ("retrain-bootstrap", ["retrain", "--no-rescore", "--lake", str(opts.lake.root)])
+            )
         for name, argv in stages:
             if on_stage:
                 on_stage(name, "start")

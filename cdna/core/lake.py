@@ -407,9 +407,11 @@ def partition_lock(lake: Lake, name: str) -> Iterator[Path]:
     lake.locks.mkdir(parents=True, exist_ok=True)
     lock_path = lake.locks / f"{name.replace('/', '_')}.lock"
     fh = open(lock_path, "a+")  # noqa: SIM115 - held for the duration of the context
+    held = False
     try:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = True
         except BlockingIOError as exc:
             fh.seek(0)
             holder = fh.read().strip() or "another process"
@@ -424,6 +426,9 @@ def partition_lock(lake: Lake, name: str) -> Iterator[Path]:
         yield lock_path
     finally:
         with contextlib.suppress(OSError):
+            if held:  # clear the holder line: an interrupted run (Ctrl-C) leaves no "pid … since …" behind
+                fh.seek(0)
+                fh.truncate()
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         fh.close()
 

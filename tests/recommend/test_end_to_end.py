@@ -188,3 +188,24 @@ def test_mlflow_ui_serves_the_lakes_runs(lake: Lake) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
+
+
+def test_promotion_and_rollback_rescore_what_the_service_serves(lake: Lake) -> None:
+    """Issue 18: `models promote 2` said v2 was champion while the service kept serving v1's scores."""
+    if not (lake.root / "mlflow.db").exists():
+        pytest.skip("needs the registry built by the earlier tests")
+
+    def served_version() -> str:
+        con = sqlite3.connect(lake.online_recommendations_db)
+        info = json.loads(con.execute("SELECT value FROM meta WHERE key = 'info'").fetchone()[0])
+        con.close()
+        return str(info["model_version"])
+
+    from cdna.recommend.registry_sql import read_alias
+
+    champion = read_alias(lake.root / "mlflow.db", "cdna-recommender", "champion")
+    other = 2 if champion == 1 else 1
+    assert main(["--quiet", "models", "promote", str(other), "--lake", str(lake.root)]) == 0
+    assert served_version() == str(other)
+    assert main(["--quiet", "models", "rollback", "--lake", str(lake.root)]) == 0
+    assert served_version() == str(champion)
