@@ -66,6 +66,16 @@ def test_teller_finds_a_customer_reads_likelihood_opens_evidence_and_market(lake
             page.wait_for_timeout(500)
             page.wait_for_selector("#groups .chart svg", timeout=15000)
             page.screenshot(path=str(SHOTS / "console-market.png"), full_page=True)
+
+            # a revoked key says so instead of silently showing the key form again (issue 18)
+            from cdna.serve.keys import KeyStore, keys_path
+
+            KeyStore(keys_path(lake.root)).revoke("staff-kim")
+            page.goto(f"{base}/console")
+            page.fill("#customer-id", "C0000012")
+            page.click("#search")
+            page.wait_for_selector("#key-error:not(.hidden)", timeout=15000)
+            assert "취소" in page.inner_text("#key-error") and page.is_visible("#key-panel")
         finally:
             browser.close()
     for name in ("console-customer.png", "console-market.png"):
