@@ -77,7 +77,7 @@ _SERVICE_NUMBER = re.compile(
     rf"(?<![0-9)\-.{_SINO}십백천])(?<![0-9)\-.{_SINO}십백천]\s)1[5-9][0-9]{{2}}-[0-9]{{4}}(?![0-9]|-[0-9])"
 )
 # A day of the month read out after its month ("오월 이십칠일"): a date, not digits.
-_SPOKEN_DAY = re.compile(r"(?:[이삼]?십)?[일이삼사오육칠팔구]?일")
+_SPOKEN_DAY = re.compile(r"(?:[이삼]?십[일이삼사오육칠팔구]?|[일이삼사오육칠팔구])일")
 _CURRENCY_BEFORE = re.compile(r"(?:₩|\$|€|¥|£|USD|KRW)\s?$")
 
 

@@ -294,28 +294,57 @@ def _is_short(text: str, run: DigitRun, i: int) -> bool:
 
 def _number_spans(text: str, norm: Normalized) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
-    for run in find_digit_runs(text, norm):
-        for kind, a, b in _classify_run(text, run):
+    prefix: DigitRun | None = None
+    for run in find_digit_runs(text, norm, min_digits=2):
+        if len(run.digits) < 6:
+            alone = len(run.groups) == 1 and not (run.money or run.counted or run.code)
+            prefix = run if alone and _PHONE_PREFIX.fullmatch(run.digits) else None
+            continue
+        found = _classify_run(text, run)
+        if (
+            not found
+            and prefix is not None
+            and run.start - prefix.end <= 20
+            and (run.groups in ((3, 4), (4, 4), (7,), (8,)) or max(run.groups) == 1)
+            and not (run.money or run.counted or run.code)
+            and _nearest_context(text, run.start) != "KEEP"
+        ):
+            # "공일공 다시 말해서 일이삼사 오육칠팔": the prefix and the number, with words between them.
+            found = [("PHONE", run.start, run.end)]
+            out.append(("PHONE", prefix.start, prefix.end))
+        for kind, a, b in found:
             out.extend((kind, x, y) for x, y in run.parts(a, b))
+        prefix = None
     return out
 
 
+_PHONE_PREFIX = re.compile(r"01[016789]|02|0[3-6][1-5]|070")
+
+
 def _split_long(run: DigitRun, ctx: str | None) -> list[tuple[str, int, int]]:
-    """Two numbers read back to back ("010 1234 5678 02 123 4567"): classify greedy prefixes of groups."""
+    """Two numbers read back to back ("010 1234 5678 02 123 4567"): split at the groups' usual lengths.
+
+    From each position the prefix of groups that best looks like one number is taken; a group left over is
+    masked with the number before it.
+    """
     out: list[tuple[str, int, int]] = []
     i = 0
     k = len(run.groups)
     while i < k:
         found = None
+        best: tuple[bool, bool, int] | None = None
         for j in range(min(k, i + 8), i, -1):
             part = run.sub(i, j)
-            if len(part.digits) > 16:
+            kind = _classify(part.digits, list(part.groups), ctx) if len(part.digits) <= 16 else None
+            if kind is None:
                 continue
-            kind = _classify(part.digits, list(part.groups), ctx)
-            if kind is not None:
-                found = (kind, part.start, part.end, j)
-                break
+            # Usual lengths first, then a type its digits prove (010-…, a valid date), then the longest.
+            score = (_usual(kind, part.groups), _strong(kind, ctx) and _valid(kind, part.digits), j)
+            if best is None or score > best:
+                best, found = score, (kind, part.start, part.end, j)
         if found is None:
+            if out:  # a stray group between numbers: masked with the one before (a digit left out leaks)
+                out[-1] = (out[-1][0], out[-1][1], run.bounds[i][1])
             i += 1
             continue
         out.append(found[:3])
