@@ -226,22 +226,21 @@ class _Group:
     b: int
     digits: str
     spoken: bool
-    single: bool  # one spoken syllable: often a word (이 "this", 일 "work") rather than a digit
     readings: tuple[tuple[str, int], ...] = ()
     copula: bool = False  # a lone 이 before an ending: the copula written apart ("오육칠팔 이고요")
     mask_end: int = -1  # end including a syllable read as the copula: masked with the group all the same
 
 
-def _read_core(text: str, a: int, b: int, first: bool, after_digit: bool) -> _Group | None:
+def _read_core(text: str, a: int, b: int, after_digit: bool) -> _Group | None:
     """One group of a run; None when the characters are a word or a counter, not digits."""
     word = text[a:b]
     if "," in word:
         return None  # 1,234,567: an amount
     if word.isdigit():
-        return _Group(a, b, word, False, False)
+        return _Group(a, b, word, False)
     if word in _NATIVE:
         trail = _trail(text, b)
-        return _Group(a, b, _NATIVE[word], True, True) if not trail or _ENDING.fullmatch(trail) else None
+        return _Group(a, b, _NATIVE[word], True) if not trail or _ENDING.fullmatch(trail) else None
     before = text[a - 1] if a else " "
     if "가" <= before <= "힣" and len(word) <= 2 and not after_digit:
         return _GLUED  # "휴대폰이 …": a particle or the tail of a word
@@ -271,7 +270,7 @@ def _read_core(text: str, a: int, b: int, first: bool, after_digit: bool) -> _Gr
     copula = (word == "이" and (trail[:1] in ("요", "고", "구", "라") or trail[:2] == "에요")) or (
         word == "구" and trail[:1] == "요"
     )
-    return _Group(a, b - cut, digits, True, len(word) == 1, tuple(readings), copula, b)
+    return _Group(a, b - cut, digits, True, tuple(readings), copula, b)
 
 
 def _ending_ok(word: str, trail: str) -> bool:
@@ -309,8 +308,8 @@ def _trail(text: str, b: int) -> str:
 _NATIVE_START = re.compile("|".join(_NATIVE))
 
 
-_SKIP = _Group(0, 0, "", False, False)
-_GLUED = _Group(0, 0, "", False, False)  # a particle or counter glued to the previous word or number
+_SKIP = _Group(0, 0, "", False)
+_GLUED = _Group(0, 0, "", False)  # a particle or counter glued to the previous word or number
 
 
 def _word_around(text: str, a: int, b: int) -> tuple[int, int]:
@@ -337,7 +336,7 @@ def _runs_in(norm: Normalized, m: re.Match[str], blocked: list[tuple[int, int]])
             prev_end = c.end()
             continue
         after_digit = prev_end == c.start() and text[c.start() - 1].isdigit()
-        group = _read_core(text, c.start(), c.end(), c.start() == m.start(), after_digit)
+        group = _read_core(text, c.start(), c.end(), after_digit)
         # Glued syllables inside a run belong to its joiners ("017이고 중간은 …"); at its edge they end it.
         groups.append(
             None
