@@ -277,8 +277,13 @@ class LightGBMRecommender(BaseEstimator):  # type: ignore[misc]
         check_is_fitted(self, "booster_")
         return self._calibrated(np.asarray(self.booster_.predict(M, num_threads=self.n_jobs), dtype=float))
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray | pd.Series) -> LightGBMRecommender:
-        """Train on candidate rows (sorted by customer_id, as_of when the objective is lambdarank)."""
+    def fit(
+        self, X: pd.DataFrame, y: np.ndarray | pd.Series, callbacks: list[Any] | None = None
+    ) -> LightGBMRecommender:
+        """Train on candidate rows (sorted by customer_id, as_of when the objective is lambdarank).
+
+        `callbacks` are LightGBM training callbacks (the CLI's progress bar counts trees with one).
+        """
         import lightgbm as lgb
 
         if self.objective not in ("binary", "lambdarank"):
@@ -336,7 +341,7 @@ class LightGBMRecommender(BaseEstimator):  # type: ignore[misc]
             categorical_feature=cat_idx,
             free_raw_data=True,
         )
-        self.booster_ = lgb.train(params, ds, num_boost_round=self.n_estimators)
+        self.booster_ = lgb.train(params, ds, num_boost_round=self.n_estimators, callbacks=callbacks)
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:

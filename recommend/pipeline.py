@@ -7,6 +7,7 @@ pure table-in/table-out functions.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -200,8 +201,11 @@ def fit_bundle(
     shuffle_labels: bool = False,
     view_versions: dict[str, str] | None = None,
     catalogue: list[str] | None = None,
+    on_tree: Callable[[], Any] | None = None,
 ) -> ModelBundle:
     """Train the LightGBM recommender and the popularity baseline on the training months.
+
+    `on_tree` is called after each boosting round (progress bars count trees, issue 18).
 
     `shuffle_labels` permutes the labels first: a deliberately corrupted model used to prove the gate.
     """
@@ -220,7 +224,7 @@ def fit_bundle(
         cfg.seed,
         cfg.threads,
         cfg.negative_share,
-    ).fit(train, y)
+    ).fit(train, y, callbacks=[lambda env: on_tree()] if on_tree is not None else None)
     pop = PopularityRecommender(cfg.segment_column).fit(train, y)
     return ModelBundle(
         model=model,

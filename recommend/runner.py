@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -131,14 +132,19 @@ def _workdir(lake: Lake) -> Path:
 
 
 def _fit_and_evaluate(
-    lake: Lake, config: Config, fs: Any, shuffle_labels: bool = False, champion: ModelBundle | None = None
+    lake: Lake,
+    config: Config,
+    fs: Any,
+    shuffle_labels: bool = False,
+    champion: ModelBundle | None = None,
+    on_tree: Callable[[], Any] | None = None,
 ) -> tuple[TrainingData, ModelBundle, Evaluation, Any, list[str]]:
     cfg = config.recommend
     t0 = time.perf_counter()
     data = build_training_data(lake, fs, cfg, _workdir(lake), outcome_rows(lake, config))
     views = {v.name: v.version for v in fs.views}
-    bundle = fit_bundle(data, cfg, False, shuffle_labels, views, fs.catalog.ids)
-    structured = fit_bundle(data, cfg, True, shuffle_labels, views, fs.catalog.ids)
+    bundle = fit_bundle(data, cfg, False, shuffle_labels, views, fs.catalog.ids, on_tree)
+    structured = fit_bundle(data, cfg, True, shuffle_labels, views, fs.catalog.ids, on_tree)
     scorers: dict[str, Any] = {
         "model": bundle.model,
         "structured_only": structured.model,
@@ -271,11 +277,17 @@ def base_rates(bundle: ModelBundle) -> dict[str, float]:
     return {str(p): round(float(r), 6) for p, r in rates.items()}
 
 
-def train_run(lake: Lake, config: Config, shuffle_labels: bool = False, log: bool = True) -> TrainResult:
+def train_run(
+    lake: Lake,
+    config: Config,
+    shuffle_labels: bool = False,
+    log: bool = True,
+    on_tree: Callable[[], Any] | None = None,
+) -> TrainResult:
     """Train on the earlier months, evaluate on the holdout, log to MLflow and register a challenger version."""
     fs = feature_set(config)
     run = RunRecord("train", inputs=[str(lake.raw("holdings")), str(lake.raw("customers"))])
-    data, bundle, ev, structured, notes = _fit_and_evaluate(lake, config, fs, shuffle_labels)
+    data, bundle, ev, structured, notes = _fit_and_evaluate(lake, config, fs, shuffle_labels, on_tree=on_tree)
     k = config.recommend.k
     report = lake.report_file("recommend", f"train-{run.run_id}.html")
     write_report(
@@ -300,7 +312,9 @@ def train_run(lake: Lake, config: Config, shuffle_labels: bool = False, log: boo
     return res
 
 
-def evaluate_run(lake: Lake, config: Config) -> tuple[Evaluation, Path, list[str]]:
+def evaluate_run(
+    lake: Lake, config: Config, on_tree: Callable[[], Any] | None = None
+) -> tuple[Evaluation, Path, list[str]]:
     """Train model, structured-only and popularity on the training months and compare them (and the champion)."""
     fs = feature_set(config)
     reg = registry(lake, config)
@@ -312,7 +326,7 @@ def evaluate_run(lake: Lake, config: Config) -> tuple[Evaluation, Path, list[str
         notes.append(f"champion = version {version}")
     except CdnaError:
         notes.append("no champion model yet: evaluating freshly trained models only")
-    data, bundle, ev, _, more = _fit_and_evaluate(lake, config, fs, champion=champion)
+    data, bundle, ev, _, more = _fit_and_evaluate(lake, config, fs, champion=champion, on_tree=on_tree)
     k = config.recommend.k
     report = lake.report_file("recommend", "evaluate.html")
     notes = _summary_notes(data, ev, k) + notes + more
@@ -374,7 +388,11 @@ def check_triggers(lake: Lake, config: Config) -> list[Trigger]:
 
 
 def retrain_run(
-    lake: Lake, config: Config, if_needed: bool = False, shuffle_labels: bool = False
+    lake: Lake,
+    config: Config,
+    if_needed: bool = False,
+    shuffle_labels: bool = False,
+    on_tree: Callable[[], Any] | None = None,
 ) -> RetrainResult:
     """Train a challenger, evaluate it and the champion on the same holdout, and promote only through the gate."""
     run = RunRecord("retrain")
@@ -390,7 +408,7 @@ def retrain_run(
     with contextlib.suppress(CdnaError):
         champion_version, champion = reg.champion()
     fs = feature_set(config)
-    data, bundle, ev, _, notes = _fit_and_evaluate(lake, config, fs, shuffle_labels, champion)
+    data, bundle, ev, _, notes = _fit_and_evaluate(lake, config, fs, shuffle_labels, champion, on_tree)
     cfg = config.recommend
     metric = cfg.primary_metric
     champ_metrics = ev.metrics.get("champion")

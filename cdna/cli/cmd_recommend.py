@@ -95,6 +95,9 @@ def print_rows(o: Output, rows: list[dict[str, Any]], version: int, customer_id:
     )
 
 
+# the bar counts trees of both LightGBM models; it stays at 0 while the training set is built (elapsed shows)
+_TREES = "training LightGBM (all features, then structured only)"
+
 _RescoreOpt = Annotated[
     bool,
     typer.Option(
@@ -234,7 +237,8 @@ def register(app: typer.Typer) -> None:
         o.say(
             "building the point-in-time training set and training (LightGBM, structured-only, popularity) …"
         )
-        res = train_run(lk, st.config, shuffle_labels)
+        with o.progress(_TREES, 2 * st.config.recommend.n_estimators, "trees") as advance:
+            res = train_run(lk, st.config, shuffle_labels, on_tree=lambda: advance(1))
         table = res.evaluation.table()
         o.result(
             {
@@ -273,7 +277,8 @@ def register(app: typer.Typer) -> None:
             "and scores them and the champion on the holdout months; this takes minutes on a large bank. "
             "The run is logged to MLflow as an `evaluate` run."
         )
-        ev, report, notes = evaluate_run(lk, st.config)
+        with o.progress(_TREES, 2 * st.config.recommend.n_estimators, "trees") as advance:
+            ev, report, notes = evaluate_run(lk, st.config, on_tree=lambda: advance(1))
         table = ev.table()
         key = f"map@{st.config.recommend.k}"
         o.result(
@@ -306,7 +311,8 @@ def register(app: typer.Typer) -> None:
         st = state(ctx)
         o = st.output
         lk = st.lake(lake)
-        res = retrain_run(lk, st.config, if_needed, shuffle_labels)
+        with o.progress(_TREES, 2 * st.config.recommend.n_estimators, "trees") as advance:
+            res = retrain_run(lk, st.config, if_needed, shuffle_labels, on_tree=lambda: advance(1))
         trig = [{"name": t.name, "fired": t.fired, "detail": t.detail} for t in res.triggers]
         for t in res.triggers:
             o.say(f"trigger {t.name}: {'[bold]fired[/]' if t.fired else 'quiet'} — {t.detail}")
