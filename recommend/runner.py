@@ -292,7 +292,7 @@ def train_run(
     report = lake.report_file("recommend", f"train-{run.run_id}.html")
     write_report(
         report,
-        "Customer DNA — recommender training",
+        "추천 모델 학습 보고서",
         ev,
         k,
         bundle.model.importance(),
@@ -330,7 +330,7 @@ def evaluate_run(
     k = config.recommend.k
     report = lake.report_file("recommend", "evaluate.html")
     notes = _summary_notes(data, ev, k) + notes + more
-    write_report(report, "Customer DNA — recommender evaluation", ev, k, bundle.model.importance(), notes)
+    write_report(report, "추천 모델 평가 보고서", ev, k, bundle.model.importance(), notes)
     # the evaluation is a run of its own in MLflow (issue 18: it trained for minutes and logged nothing)
     metrics = {
         f"{k_}_{scorer}" if scorer != "model" else k_: float(v)
@@ -425,7 +425,7 @@ def retrain_run(
     report = lake.report_file("recommend", f"retrain-{run.run_id}.html")
     write_report(
         report,
-        "Customer DNA — retrain and evaluate",
+        "추천 모델 재학습·승격 판단 보고서",
         ev,
         cfg.k,
         bundle.model.importance(),

@@ -229,7 +229,7 @@ def segments_cmd(
         f"feature view versions: {snap.lineage['views']}",
         f"spend categories: {snap.lineage['notes'].get('transactions', '')}",
     ]
-    path = write_report(df, seg, report, f"Customer DNA — RFM segments as of {day}", notes)
+    path = write_report(df, seg, report, f"고객 세그먼트 보고서 — {day} 기준", notes)
     human = Table(title=f"k = {seg.k_} (silhouette), elbow at k = {seg.elbow_k_}", show_edge=False)
     for c in (
         "segment",
