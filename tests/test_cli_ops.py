@@ -89,3 +89,24 @@ def test_an_interrupted_run_leaves_no_holder_in_its_lock(tmp_path: Path) -> None
     assert path.read_text() == ""
     with partition_lock(lake, "demo"):  # and the next run takes it at once
         pass
+
+
+def test_every_lake_option_has_the_short_form() -> None:
+    """Issue 18: `--lake/-l` on every command that reads a lake."""
+    import typer
+
+    from cdna.cli.app import app
+
+    def walk(cmd: object, path: str) -> list[str]:
+        missing = [
+            path
+            for p in getattr(cmd, "params", [])
+            if "--lake" in getattr(p, "opts", []) and "-l" not in p.opts
+        ]
+        for name, sub in (getattr(cmd, "commands", None) or {}).items():
+            missing += walk(sub, f"{path} {name}")
+        return missing
+
+    root = typer.main.get_command(app)
+    assert walk(root, "cdna") == []
+    assert len(root.commands) > 10  # type: ignore[attr-defined]

@@ -18,7 +18,9 @@ campaign_app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder (default: CDNA_LAKE / config).")]
+LakeOpt = Annotated[
+    Path | None, typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE / config).")
+]
 
 
 def _mask() -> object:

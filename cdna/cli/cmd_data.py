@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         file: Annotated[
             Path, typer.Argument(help="CSV/TSV or Parquet file whose valid rows become the table.")
         ],
-        lake: Annotated[Path | None, typer.Option(help=_LAKE_HELP)] = None,
+        lake: Annotated[Path | None, typer.Option("--lake", "-l", help=_LAKE_HELP)] = None,
         mapping: Annotated[
             str | None, typer.Option("--mapping", "-m", help="Named column map from configs or a YAML file.")
         ] = None,
@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
     def drop(
         ctx: typer.Context,
         table: Annotated[str, typer.Argument(help="Raw table whose data to drop.")],
-        lake: Annotated[Path | None, typer.Option(help=_LAKE_HELP)] = None,
+        lake: Annotated[Path | None, typer.Option("--lake", "-l", help=_LAKE_HELP)] = None,
         part: Annotated[
             str | None,
             typer.Option(help="Drop only this part (file name under raw/TABLE/, e.g. one import's part)."),
@@ -148,7 +148,7 @@ def register(app: typer.Typer) -> None:
     def history(
         ctx: typer.Context,
         table: Annotated[str | None, typer.Argument(help="Only this table.")] = None,
-        lake: Annotated[Path | None, typer.Option(help=_LAKE_HELP)] = None,
+        lake: Annotated[Path | None, typer.Option("--lake", "-l", help=_LAKE_HELP)] = None,
     ) -> None:
         """List the import ledger: every import, replace and drop, oldest first."""
         from cdna.ingest.imports import read_ledger

@@ -178,8 +178,11 @@ def register(app: typer.Typer) -> None:
         from cdna.ingest.importer import load_mapping, rejects_csv
         from cdna.nlp.pii import mask_cached
 
-        def masked(text: str) -> str:  # reject reasons and rows quote cells: never at rest unmasked (issue 14)
+        def masked(
+            text: str,
+        ) -> str:  # reject reasons and rows quote cells: never at rest unmasked (issue 14)
             return mask_cached(text).text
+
         from cdna.ingest.imports import import_file
         from cdna.ingest.validate import validate_file
 

@@ -28,7 +28,9 @@ link_app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder (default: CDNA_LAKE / config).")]
+LakeOpt = Annotated[
+    Path | None, typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE / config).")
+]
 
 
 def _key(st: State, lake: Lake) -> SecretKey:

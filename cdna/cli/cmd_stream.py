@@ -25,7 +25,9 @@ def register(app: typer.Typer) -> None:
                 help="redis://HOST:PORT/DB (add ?stream=KEY&group=NAME to override the options below).",
             ),
         ],
-        lake: Annotated[Path | None, typer.Option(help="Lake folder (default: CDNA_LAKE / config).")] = None,
+        lake: Annotated[
+            Path | None, typer.Option("--lake", "-l", help="Lake folder (default: CDNA_LAKE / config).")
+        ] = None,
         stream_key: Annotated[
             str | None, typer.Option("--stream", help="Stream key (default cdna:events).")
         ] = None,
