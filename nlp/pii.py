@@ -88,7 +88,7 @@ _CONTEXT = re.compile(
     r"|(?P<RRN>주\s?민(?:등록)?\s?(?:번호)?|등록번호|생\s?년\s?월\s?일|[앞뒷]\s?자리|외국인\s?등록)"
     r"|(?P<ACCOUNT>계좌|통장|입금|이체|송금|예금주|가상\s?계좌|은행|뱅크|농협|신한|국민|우리|하나|기업|카카오)"
     r"|(?P<CARD>카드)"
-    r"|(?P<PHONE>전화|연락처|연락|핸드폰|휴대폰|휴대\s?전화|폰|번호로|문자|팩스|콜백|집\s?번호)"
+    r"|(?P<PHONE>전화|연락처|연락|핸드폰|휴대폰|휴대\s?전화|폰|번호로|문자|팩스|콜백|집\s?번호|국번)"
 )
 _PHONE = re.compile(r"01[016789]\d{7,8}|02\d{7,8}|0[3-6][1-5]\d{7,8}|070\d{8}|050\d{8,9}")
 _TOLL_FREE = re.compile(r"080\d{7}")
@@ -186,8 +186,8 @@ def _classify_run(text: str, run: DigitRun) -> list[tuple[str, int, int]]:
     ctx = _nearest_context(text, run.start) or _following_context(text, run.end)
     if run.international:
         return [("PHONE", run.start, run.end)] if len(run.digits) >= 9 else []
-    if not run.spoken and sum(1 for g in run.groups if g <= 2) >= 3:
-        return []  # "1 2 3 4 5", "2024 03 15 14 30": no written number of a person is grouped like that
+    if not run.spoken and sum(1 for g in run.groups if g <= 2) >= 3 and not _spaced_digits(text, run):
+        return []  # "1 2 3 4 5 … 10", "2024 03 15 14 30": counts and dates, not a person's number
     k = len(run.groups)
     if run.money and (
         _amount_shaped(run) or k > 1 and _is_short(text, run, 0) and _amount_shaped(run.sub(1, k))
@@ -285,6 +285,23 @@ def _valid(kind: str, digits: str) -> bool:
 def _usual(kind: str, groups: tuple[int, ...]) -> bool:
     # Read out one syllable at a time, a number keeps no groups to judge by.
     return groups in _USUAL[kind] or max(groups) == 1
+
+
+def _spaced_digits(text: str, run: DigitRun) -> bool:
+    """Digits written one by one ("0 1 0 1 2 3 4 …", as ASR writes a slow reading), not a count or a date."""
+    values = [int(text[a:b]) for a, b in run.bounds if text[a:b].isdigit()]
+    counting = len(values) == len(run.groups) and all(
+        y == x + 1 for x, y in zip(values, values[1:], strict=False)
+    )
+    if counting:
+        return False
+    d = run.digits
+    return (
+        max(run.groups) == 1
+        or bool(_PHONE.fullmatch(d))
+        or (len(d) == 13 and _rrn_ok(d))
+        or (len(d) in (15, 16) and luhn_ok(d))
+    )
 
 
 def _is_short(text: str, run: DigitRun, i: int) -> bool:

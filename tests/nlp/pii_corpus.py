@@ -46,6 +46,7 @@ CORE_TYPES: dict[str, str] = {
 FORMS: tuple[str, ...] = (
     "ascii",
     "ascii_unspaced",
+    "ascii_spaced",
     "fullwidth",
     "spoken",
     "spoken_unspaced",
@@ -439,6 +440,15 @@ def _render(groups: list[str], form: str, rng: random.Random, typ: str) -> list[
         return pieces
     if form == "ascii_unspaced":
         return [_Piece("".join(groups), True)]
+    if form == "ascii_spaced":  # a slow reading as ASR writes it: "0 1 0, 1 2 3 4, …"
+        for i, g in enumerate(groups):
+            if i:
+                sep([", ", " ", " - "])
+            for j, c in enumerate(g):
+                if j:
+                    sep([" "])
+                pieces.append(_Piece(c, True))
+        return pieces
     if form == "fullwidth":
         fw = str.maketrans("0123456789-", "０１２３４５６７８９－")
         s = rng.choice(["－", "-", " ", "－"])
