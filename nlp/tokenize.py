@@ -149,3 +149,38 @@ class Tokenizer:
         if self._cache is None or len(text) > 2000:
             return self._analyse(text)
         return self._cache.get(text, self._analyse)
+
+    def morphs(self, text: str) -> list[str]:
+        """Morphemes of `text`."""
+        return [m for m, _ in self.pos(text)]
+
+    def nouns(self, text: str) -> list[str]:
+        """Nouns (and foreign words) of `text`."""
+        return [m for m, t in self.pos(text) if t in _NOUN_TAGS]
+
+    def pos_many(self, texts: list[str]) -> list[list[tuple[str, str]]]:
+        """`pos` of many texts; uncached kiwi texts are analysed in one batch call."""
+        if self.backend != "kiwi" or len(texts) < 64:
+            return [self.pos(t) for t in texts]
+        out: list[list[tuple[str, str]] | None] = [None] * len(texts)
+        todo: dict[str, list[int]] = {}
+        for i, t in enumerate(texts):
+            hit = self._cache.data.get(t) if self._cache is not None else None
+            if hit is not None:
+                out[i] = hit
+            elif t.strip():
+                todo.setdefault(t, []).append(i)
+            else:
+                out[i] = []
+        if todo:
+            keys = list(todo)
+            for key, tokens in zip(keys, self._engine.tokenize(keys), strict=True):
+                value = [(tok.form, str(tok.tag)) for tok in tokens]
+                if self._cache is not None and len(key) <= 2000:
+                    self._cache.data[key] = value
+                for i in todo[key]:
+                    out[i] = value
+            if self._cache is not None:
+                while len(self._cache.data) > self._cache.size:
+                    self._cache.data.popitem(last=False)
+        return [o or [] for o in out]
