@@ -82,7 +82,8 @@
     var wrap = el("div", "ev-list");
     wrap.appendChild(el("span", "muted", "근거:"));
     var box = el("div", "snippet hidden");
-    ids.slice(0, 5).forEach(function (id, i) {
+    var unique = ids.filter(function (id, i) { return ids.indexOf(id) === i; });  // one button per source
+    unique.slice(0, 5).forEach(function (id, i) {
       var b = el("button", "ev-btn", evidenceButtonText(id, i));
       b.type = "button";
       b.setAttribute("data-evidence", id);
