@@ -96,6 +96,10 @@ def _events(lake: Lake, day: date) -> list[dict[str, Any]]:
     calls = _take_day(lake.raw("calls"), "started_at", day)
     schema = pq.read_schema(sorted(lake.signals.rglob("*.parquet"))[0])
     sig = _take_day(lake.signals, "ts", day)
+    if sig.empty:  # a small bank may have no signal that day
+        sig = pd.DataFrame(columns=schema.names)
+    if calls.empty:
+        calls = pd.DataFrame(columns=["call_id", "customer_id", "started_at", "duration_s"])
     memo = sig[sig["source"] != "call"]
     if len(memo):  # memo interests are mined by the nightly NLP, not sent as events: they stay in the lake
         (lake.signals / f"date={day}").mkdir(parents=True, exist_ok=True)
