@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -83,8 +85,6 @@ async def post_events(
     apply the decision policy and store their new recommendations, all before answering. An event id seen
     before changes nothing. A malformed event gets a 422 naming its index and field; the others are applied.
     """
-    import asyncio
-
     proc = ctx.events.processor() if ctx.events is not None else None
     if proc is None:
         why = (ctx.events.error if ctx.events is not None else "disabled") or "starting"
@@ -119,8 +119,6 @@ async def post_events(
             f"나머지 {res.applied + res.duplicates}건은 반영되었습니다",
             errors=errors,
         )
-        import json
-
         data = json.loads(resp.body)
         data.update({"accepted": body})
         return JSONResponse(data, status_code=422, media_type=resp.media_type)
