@@ -59,7 +59,12 @@ def night_record(purged: int = 361) -> dict[str, Any]:
         ],
         "summary": {
             "durations_s": {n: w for n, _, w in stages},
-            "recordings": {"files_seen": 40, "done": 37, "skipped": 0, "no_speech": 2},
+            "recordings": {
+                "files_seen": 40,
+                "done": 37,
+                "skipped": 0,
+                "no_speech": ["CL000000031", "CL000000032"],
+            },
             "audio_hours": 1.7,
             "real_time_factor": 0.03,
             "files_failed": [

@@ -95,6 +95,11 @@ def _durations_png(stages: list[dict[str, Any]]) -> str:
     return figure(fig, dpi=100)
 
 
+def _count(value: Any) -> int:
+    """A count given as a number or as the list of what was counted (no-speech recordings are a list)."""
+    return len(value) if isinstance(value, list | tuple) else int(value or 0)
+
+
 def _gb(n: float) -> str:
     return f"{n / 1e9:.2f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
 
@@ -215,7 +220,7 @@ def render_night_html(data: dict[str, Any]) -> str:
             [
                 ("처리", (summary.get("recordings") or {}).get("done")),
                 ("이미 처리돼 건너뜀", (summary.get("recordings") or {}).get("skipped")),
-                ("무음·대기음", len((summary.get("recordings") or {}).get("no_speech") or [])),
+                ("무음·대기음", _count((summary.get("recordings") or {}).get("no_speech"))),
             ],
         ),
         ("추출 신호", [(_SIGNAL_KO.get(k, k), v) for k, v in (summary.get("signals_by_kind") or {}).items()]),
