@@ -277,7 +277,7 @@ def event_tables(events: Sequence[Any]) -> dict[str, pa.Table]:
     for name, data in cols.items():
         if data[next(iter(data))]:
             c = contracts[name]
-            out[name] = conform(pa.Table.from_pydict(data, schema=c.schema), c, f"events/{name}")
+            out[name] = conform(pa.Table.from_pydict(data, schema=c.schema), c, f"event batch ({name})")
     return out
 
 
