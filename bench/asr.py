@@ -244,7 +244,12 @@ def make_plain_calls(source: Path, out: Path, n_calls: int = 4, seed: int = 3) -
 
 
 def run_pipeline(
-    items: list[Item], workers: int, threads: int, beam_size: int | None = None, vocabulary: str | None = None
+    items: list[Item],
+    workers: int,
+    threads: int,
+    beam_size: int | None = None,
+    vocabulary: str | None = None,
+    device: str | None = None,
 ) -> dict[str, Any]:
     """This pipeline: the production runner (local engine) into a throwaway lake."""
     import pyarrow.parquet as pq
@@ -261,6 +266,7 @@ def run_pipeline(
         threads_per_worker=threads,
         beam_size=beam_size,
         vocabulary=vocabulary,
+        device=device,
     )
     jobs = [CallJob(Path(i.path).stem, i.path, date(2025, 1, 1), layout=i.layout) for i in items]
     with tempfile.TemporaryDirectory() as tmp:
@@ -277,7 +283,7 @@ def run_pipeline(
         "wall_s": wall,
         "audio_s": summary.audio_s,
         "hyps": hyps,
-        "model": f"{summary.model_id} int8, beam {opts.beam_size}, VAD, vocabulary {opts.vocabulary}",
+        "model": f"{summary.model_id} {opts.resolved_compute_type} on {opts.device}, beam {opts.beam_size}, VAD, vocabulary {opts.vocabulary}",
         "failed": [f.message for f in summary.failures],
     }
 
@@ -345,7 +351,9 @@ def _child(args: argparse.Namespace) -> None:
     ]
     system, _, vocabulary = args.system.partition(":")
     if system == "pipeline":
-        result = run_pipeline(items, args.workers, args.threads, args.beam_size, vocabulary or None)
+        result = run_pipeline(
+            items, args.workers, args.threads, args.beam_size, vocabulary or None, args.device
+        )
     elif system == "fw-reference":
         result = run_fw_reference(items, args.workers * args.threads)
     else:
@@ -374,6 +382,7 @@ def _measure(system: str, items: list[Item], args: argparse.Namespace) -> dict[s
             "--threads",
             str(args.threads),
             *(["--beam-size", str(args.beam_size)] if args.beam_size else []),
+            *(["--device", args.device] if args.device else []),
             "--seed",
             str(args.seed),
         ]
@@ -502,6 +511,7 @@ def main() -> None:
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", help="pipeline device: cpu, or cuda (batched float16); default asr.device")
     ap.add_argument("--seed", type=int, default=0, help="torch seed of the reference's fallback sampling")
     ap.add_argument(
         "--beam-size", type=int, help="pipeline beam width (default: asr.beam_size of the config)"
