@@ -110,3 +110,29 @@ def test_every_lake_option_has_the_short_form() -> None:
     root = typer.main.get_command(app)
     assert walk(root, "cdna") == []
     assert len(root.commands) > 10  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_says_what_happened_and_exits_130() -> None:
+    """Issue 18: Ctrl-C exited 130 printing nothing (typer turns it into a silent exit code)."""
+    code = (
+        "import os, signal, sys, threading\n"
+        "from cdna.cli.app import main\n"
+        "threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
+        "sys.exit(main(['mask']))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        proc.wait(timeout=120)  # stdin stays open: `mask` waits for input until it is interrupted
+        err = proc.stderr.read() if proc.stderr else ""
+    finally:
+        proc.kill()
+        if proc.stdin:
+            proc.stdin.close()
+    assert proc.returncode == 130
+    assert "interrupted (Ctrl-C)" in err and "rerun the same command" in err and "Traceback" not in err

@@ -133,6 +133,7 @@ _register()
 
 
 _GLOBAL_FLAGS = ("--json", "--quiet", "-q", "--debug")
+_INTERRUPTED = "interrupted (Ctrl-C): finished partitions are kept and locks released; rerun the same command to continue"
 
 
 def global_options_first(args: list[str]) -> list[str]:
@@ -160,8 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="cdna", standalone_mode=False)
         code = result if isinstance(result, int) else 0
+        if code == 130:  # typer turns Ctrl-C into a silent exit code 130 (issue 18: it printed nothing)
+            out.error(_INTERRUPTED)
     except _EXIT as exc:
         code = int(getattr(exc, "exit_code", 0) or 0)
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # typer turns Ctrl-C into a silent Exit(130)
+            out.error(_INTERRUPTED)
     except _ABORT:
         out.error(
             "interrupted (Ctrl-C): finished partitions are kept and locks released; rerun the same command to continue"
