@@ -54,9 +54,13 @@ def _free_port() -> int:
 def _customers(lake: Path, n: int) -> list[str]:
     import duckdb
 
-    rows = duckdb.connect().execute(
-        f"SELECT customer_id FROM read_parquet('{lake}/raw/customers/*.parquet') ORDER BY customer_id"
-    ).fetchall()
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT customer_id FROM read_parquet('{lake}/raw/customers/*.parquet') ORDER BY customer_id"
+        )
+        .fetchall()
+    )
     ids = [r[0] for r in rows]
     random.Random(7).shuffle(ids)
     return ids[:n]

@@ -47,7 +47,7 @@ def online_recommendations(lake: Lake, model_name: str, customer_id: str) -> Onl
     path = lake.online_recommendations_db
     if not path.is_file():
         return None
-    champion = read_alias(lake.root / "mlflow.db", model_name, "champion")
+    champion = read_alias(lake.mlflow_db, model_name, "champion")
     store = SqliteOnlineStore(path)
     try:
         info = store.info()

@@ -118,7 +118,7 @@ class Registry:
                 from cdna.recommend.mlflow_store import relocate
 
                 # a copied or restored lake: its stored artifact paths still name the old folder
-                relocate(self.lake.root / "mlflow.db", self.lake.root)
+                relocate(self.lake.mlflow_db, self.lake.root)
             with _silenced():
                 mlflow.set_tracking_uri(self.uri)
                 mlflow.set_registry_uri(self.uri)
@@ -135,7 +135,7 @@ class Registry:
         if self.uri == self.lake.mlflow_uri:
             from cdna.recommend.mlflow_store import pin_default_experiment
 
-            pin_default_experiment(self.lake.root / "mlflow.db", self.lake.root)
+            pin_default_experiment(self.lake.mlflow_db, self.lake.root)
         return created
 
     def log_run(

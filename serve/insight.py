@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cdna.core.lake import Lake
 from cdna.serve.labels import segment_label
 from cdna.serve.state import mask_text
 
@@ -63,7 +64,7 @@ def evidence_snippet(
     con = _connect()
     try:
         if kind in ("", "call", "memo"):
-            files = _files(lake / "signals", "date=*/*.parquet")
+            files = _files(Lake(lake).signals, "date=*/*.parquet")
             if files:
                 row = con.execute(
                     f"SELECT source, kind, label, ts, evidence FROM read_parquet({_sql_list(files)}, "
@@ -81,7 +82,7 @@ def evidence_snippet(
                         "quote": mask_text(row[4]),
                     }
         if kind in ("", "memo"):
-            files = _files(lake / "raw" / "transactions")
+            files = _files(Lake(lake).raw("transactions"))
             if files:
                 row = con.execute(
                     f"SELECT ts, amount, direction, memo, merchant FROM read_parquet({_sql_list(files)}) "
@@ -100,7 +101,7 @@ def evidence_snippet(
                         "amount_text": f"{'입금' if row[2] == 'in' else '출금'} {float(row[1]):,.0f}원",
                     }
         if kind in ("", "web"):
-            files = _files(lake / "raw" / "web_events")
+            files = _files(Lake(lake).raw("web_events"))
             if files:
                 row = con.execute(
                     f"SELECT ts, page_category, channel FROM read_parquet({_sql_list(files)}) "
@@ -154,7 +155,7 @@ _HANGUL_INITIAL = re.compile(r"^[가-힣]$")
 
 
 def _latest_segments(lake: Path) -> list[Path]:
-    parts = sorted((lake / "features" / "segments").glob("date=*"))
+    parts = sorted((Lake(lake).features / "segments").glob("date=*"))
     return _files(parts[-1]) if parts else []
 
 
@@ -167,8 +168,8 @@ def search_customers(
     may search by them (`allow_contact`); returns (how the query was read, hits).
     """
     q = query.strip()
-    customers = _files(lake / "raw" / "customers")
-    contacts = _files(lake / "raw" / "contacts")
+    customers = _files(Lake(lake).raw("customers"))
+    contacts = _files(Lake(lake).raw("contacts"))
     if not customers:
         return "none", []
     if _PHONE_TAIL.match(q):
@@ -230,8 +231,8 @@ def market_trends(
     Filtered by segment and region; per kind, the `top` labels by total over the window are series.
     `names` maps kind -> label id -> Korean name.
     """
-    signals = _files(lake / "signals", "date=*/*.parquet")
-    customers = _files(lake / "raw" / "customers")
+    signals = _files(Lake(lake).signals, "date=*/*.parquet")
+    customers = _files(Lake(lake).raw("customers"))
     segs = _latest_segments(lake)
     empty: dict[str, Any] = {"weeks": [], "series": [], "segments": [], "regions": [], "filters": {}}
     if not signals:

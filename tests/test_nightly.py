@@ -71,7 +71,11 @@ def test_night_runs_every_stage_then_a_rerun_does_nothing(
     assert len(lines) == 1 and lines[0].startswith(f"nightly {day} ok") and "retention" in lines[0], quiet.out
     rec = _record(night_lake, day)
     names = [s["name"] for s in rec["stages"]]
-    assert names[:3] == ["transcribe", "mine", "features"] and names[-3:] == ["recommend", "retrain", "privacy"]
+    assert names[:3] == ["transcribe", "mine", "features"] and names[-3:] == [
+        "recommend",
+        "retrain",
+        "privacy",
+    ]
     assert all(s["status"] == "ok" for s in rec["stages"])
     assert rec["summary"]["recordings"]["done"] >= 1 and rec["summary"]["recommendations"]["customers"] == 300
     assert (night_lake.runs / f"nightly-{day}.html").read_text(encoding="utf-8").count("<table>") > 3

@@ -12,6 +12,7 @@ import typer
 
 from cdna.cli.state import state
 from cdna.core.errors import ConfigError
+from cdna.core.lake import Lake
 
 __all__ = ["mlflow_ui_argv", "register"]
 
@@ -23,9 +24,9 @@ def mlflow_ui_argv(lake_root: Path, host: str, port: int) -> list[str]:
         exe,
         "server",
         "--backend-store-uri",
-        f"sqlite:///{lake_root / 'mlflow.db'}",
+        Lake(lake_root).mlflow_uri,
         "--default-artifact-root",
-        (lake_root / "mlartifacts").as_uri(),
+        Lake(lake_root).mlartifacts.as_uri(),
         "--host",
         host,
         "--port",
@@ -57,10 +58,10 @@ def register(app: typer.Typer) -> None:
 
         st = state(ctx)
         lk = st.lake(lake)
-        db = lk.root / "mlflow.db"
+        db = lk.mlflow_db
         if not db.is_file():
             raise ConfigError(
-                f"no MLflow store in {lk.root} (mlflow.db is missing)",
+                f"no MLflow store in {lk.root} ({db.name} is missing)",
                 hint=f"train a model first: `cdna retrain --lake {lk.root}`",
             )
         relocate(db, lk.root)  # a copied or restored lake: point artifact paths at this folder

@@ -129,7 +129,7 @@ def models_list(ctx: typer.Context, lake: LakeOpt = None) -> None:
     lk = st.lake(lake)
     cfg = st.config.recommend
     # read straight from mlflow.db (no MLflow import): a one-line question answers in about a second
-    versions = read_versions(lk.root / "mlflow.db", cfg.model_name)
+    versions = read_versions(lk.mlflow_db, cfg.model_name)
     key = cfg.primary_metric
     human = Table(title=f"registered model {cfg.model_name}", show_edge=False, title_justify="left")
     for c in ("version", "aliases", key, "created (UTC)", "gate"):

@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from cdna.serve.deps import AppContext, live_serving, require_purpose
 from cdna.serve.insight import EvidenceNotFoundError, evidence_snippet
 from cdna.serve.keys import KeyRecord
-from cdna.serve.offers import log_offers
 from cdna.serve.labels import fact_rows, likelihood, segment_label
 from cdna.serve.models import CUSTOMER_ID_PATTERN, Profile, Recommendations, problems
+from cdna.serve.offers import log_offers
 from cdna.serve.problems import ProblemError
 from cdna.serve.state import Serving, mask_generated, mask_text
 

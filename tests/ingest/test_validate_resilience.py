@@ -130,4 +130,3 @@ def test_formula_rows_in_a_real_import_are_escaped_in_the_rejects_file(tmp_path:
     with open(out / "transactions.rejects.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 1 and rows[0]["raw"].startswith("'=HYPERLINK(")
-

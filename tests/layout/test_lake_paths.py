@@ -61,9 +61,13 @@ def offences(path: Path) -> list[str]:
             right = node.right
             if isinstance(right, ast.Constant) and right.value in AREAS:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: / {right.value!r}")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
-            if FILES.search(node.value) or PREFIX.match(node.value):
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:60]!r}")
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docs
+            and (FILES.search(node.value) or PREFIX.match(node.value))
+        ):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:60]!r}")
     return found
 
 
