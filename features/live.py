@@ -86,8 +86,6 @@ class LiveFeatures:
             )
         ids = self.con.execute("SELECT DISTINCT customer_id FROM mem_customers").fetchall()
         self.customers: set[str] = {r[0] for r in ids}
-        views = {v.name: v for v in fs.views}
-        self._view_columns = {name: v.columns for name, v in views.items()}
 
     # ------------------------------------------------------------------ rows in
 

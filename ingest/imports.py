@@ -66,11 +66,6 @@ class ImportReceipt:
     result: ValidationResult | None = None
     previous: dict[str, Any] | None = None
 
-    @property
-    def rejected(self) -> int:
-        """Rows rejected by validation."""
-        return self.result.n_rejected if self.result is not None else 0
-
 
 @dataclass(frozen=True)
 class DataChange:

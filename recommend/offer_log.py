@@ -126,12 +126,6 @@ class OfferLog:
                 raise
             return self._con.total_changes - before
 
-    def offer(self, offer_id: str) -> Offer | None:
-        """One stored offer, or None."""
-        with self._lock:
-            row = self._con.execute("SELECT * FROM offers WHERE offer_id = ?", (offer_id,)).fetchone()
-        return None if row is None else _offer(row)
-
     def record_outcome(
         self,
         offer_id: str,

@@ -103,7 +103,7 @@ def consume(
     stats = StreamStats()
     stopping = [False]
 
-    def _term(signum: int, frame: Any) -> None:
+    def _term(_signum: int, _frame: Any) -> None:
         stopping[0] = True
 
     old = {s: signal.signal(s, _term) for s in (signal.SIGTERM, signal.SIGINT)}

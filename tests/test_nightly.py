@@ -77,7 +77,12 @@ def test_night_runs_every_stage_then_a_rerun_does_nothing(
         "privacy",
     ]
     assert all(s["status"] == "ok" for s in rec["stages"])
-    assert rec["summary"]["recordings"]["done"] >= 1 and rec["summary"]["recommendations"]["customers"] == 300
+    assert rec["summary"]["recordings"]["done"] >= 1
+    scored = duckdb.sql(
+        f"SELECT count(DISTINCT customer_id) FROM read_parquet('{night_lake.recommendations_day(day)}/*.parquet')"
+    ).fetchall()[0][0]
+    # Opted-out and recently complaining customers get no offer (the decision policy, issue 16).
+    assert rec["summary"]["recommendations"]["customers"] == scored and 0.6 * 300 < scored < 300
     assert (night_lake.runs / f"nightly-{day}.html").read_text(encoding="utf-8").count("<table>") > 3
     assert list(night_lake.partition("recommendations", day).glob("*.parquet"))
     # Issue 12: every table each stage wrote validates against its one contract.

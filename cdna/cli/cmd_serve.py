@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -69,7 +69,12 @@ def register(app: typer.Typer) -> None:
         check_port(settings.host, settings.port)  # a taken port fails before anything is announced
         url = f"http://{settings.host}:{settings.port}"
         o.say(f"starting the staff API on {url} (lake {lk.root}) — loading serving data …")
-        common = {"host": settings.host, "port": settings.port, "log_level": "warning", "access_log": False}
+        common: dict[str, Any] = {
+            "host": settings.host,
+            "port": settings.port,
+            "log_level": "warning",
+            "access_log": False,
+        }
         if settings.workers > 1:
             os.environ[ENV_SETTINGS] = settings.to_env()
             app_ref = "cdna.serve.app:create_app_from_env"

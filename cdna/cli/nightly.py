@@ -258,7 +258,8 @@ def headline(res: NightResult) -> dict[str, Any]:
             "champion": decision.champion,
         }
         if decision.metrics:
-            out["retrain"]["map@5"] = decision.metrics.get("map@5")
+            # metrics are {metric: {model: value}}; the morning report shows the trained model's figure
+            out["retrain"]["map@5"] = (decision.metrics.get("map@5") or {}).get("model")
     scan = _result(res, PrivacyScanResult, "privacy")
     if scan:
         out["privacy_scan"] = {

@@ -123,7 +123,6 @@ _SINO = ("", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구")
 _MONTH_WORD = _alts("|일월|이월|삼월|사월|오월|유월|칠월|팔월|구월|시월|십일월|십이월")
 # Whether the Korean reading of each digit ends in a consonant (decides 이요/요, 이에요/예요, 으로/로).
 _DIGIT_BATCHIM = (True, True, False, True, False, False, True, True, True, False)
-_DIGIT_RIEUL = (False, True, False, False, False, False, False, True, True, False)
 
 
 def _under_10k(n: int) -> str:
@@ -163,17 +162,6 @@ def _ends_batchim(text: str) -> bool:
         if ch == "%":
             return False
     return True
-
-
-def _ends_rieul(text: str) -> bool:
-    for ch in reversed(text):
-        if "가" <= ch <= "힣":
-            return (ord(ch) - 0xAC00) % 28 == 8
-        if ch.isdigit():
-            return _DIGIT_RIEUL[ord(ch) - 48]
-        if ch.isalnum():
-            return ch.lower() == "l"
-    return False
 
 
 def _iyo(text: str) -> str:

@@ -119,7 +119,7 @@ async def post_events(
             f"나머지 {res.applied + res.duplicates}건은 반영되었습니다",
             errors=errors,
         )
-        data = json.loads(resp.body)
+        data = json.loads(bytes(resp.body))
         data.update({"accepted": body})
         return JSONResponse(data, status_code=422, media_type=resp.media_type)
     return JSONResponse(body)

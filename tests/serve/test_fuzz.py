@@ -37,6 +37,10 @@ def test_api_conforms_to_its_schema(lake: Lake) -> None:
         op = result.ok()
         if op.method.upper() == "DELETE":
             continue  # revoking keys would lock the fuzzer out of its own key; covered in test_api
+        if op.path == "/v1/events":
+            # This serving-only lake has no raw tables, so the event path answers its documented 503
+            # not-ready problem; malformed batches and the 422s are covered in tests/events.
+            continue
 
         @given(case=op.as_strategy())
         @settings(
