@@ -277,12 +277,14 @@ def _scan_text_file(path: Path, rel: str, report: ScanReport) -> None:
     html = path.suffix.lower() in (".html", ".htm", ".svg", ".xml")
     with open(path, encoding="utf-8", errors="replace") as fh:
         for n, line in enumerate(fh, start=1):
-            if html:
-                line = _TAG.sub(" ", line)
-            for text in _strings(line):
-                report.values += 1
-                for span in scan_text(text):
-                    report.findings.append(Finding(rel, f"line {n}", span.type, _excerpt(text, span)))
+            # In markup each text node is one value: joining a table row's cells ("400 400 400 400") would
+            # read figures in neighbouring cells as one long number.
+            pieces = [t for t in _TAG.split(line) if t.strip()] if html else [line]
+            for piece in pieces:
+                for text in _strings(piece):
+                    report.values += 1
+                    for span in scan_text(text):
+                        report.findings.append(Finding(rel, f"line {n}", span.type, _excerpt(text, span)))
 
 
 def _scan_json_document(path: Path, rel: str, report: ScanReport) -> bool:
