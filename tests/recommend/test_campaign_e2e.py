@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -67,6 +68,7 @@ def test_uplift_for_a_life_event_product_and_none_without_signal(lake: Lake) -> 
     rep = report_campaign(lake, cfg, "travel-fx")
     page = render_html(rep)
     assert page.count("data:image/png;base64,") >= 3 and "효과 있음" in page
+    _reads_in_korean(page, lake.root.parent / "campaign-report.html")
     assert report_json(rep)["overall"]["treated"] == 450
     export = (lake.campaign_dir("travel-fx") / "treated.csv").read_text(encoding="utf-8-sig").splitlines()
     assert export[0] == "offer_id,customer_id,product_id,product_name,reason" and len(export) == 451
@@ -106,3 +108,24 @@ def test_outcomes_train_the_next_model_and_declines_fire_the_live_trigger(lake: 
     assert len(joined) > 300 and (joined["label"] == 0).sum() > (joined["label"] == 1).sum()
     html = res.train.report.read_text(encoding="utf-8")
     assert "live acceptance" in html and "offline MAP@5" in html and "trigger live: FIRED" in html
+
+
+def _reads_in_korean(page: str, path: Path) -> None:
+    """Issue 18: the campaign report, like every report, reads in Korean in Chromium (no NaN, raw dict, .0000)."""
+    from tests.test_reports_browser import CHROMIUM, SHOTS, _check_page
+
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    if not CHROMIUM.exists():
+        return
+    from tests.serve.test_console_browser import ARGS
+
+    path.write_text(page, encoding="utf-8")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            tab = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ko-KR")
+            text, _ = _check_page(tab, path, SHOTS / "report-campaign.png")
+            assert "대조군" in text, text[:500]
+        finally:
+            browser.close()
