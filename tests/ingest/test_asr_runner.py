@@ -250,5 +250,20 @@ def test_ray_engine_gives_the_same_table_as_the_local_pool(tmp_path: Path) -> No
             .sort_by([(c, "ascending") for c in order])
         )
 
-    assert table(tmp_path / "local").equals(table(tmp_path / "ray"))
+    here, there = table(tmp_path / "local"), table(tmp_path / "ray")
+    # Same calls, segments, roles and timings. Beam search in int8 depends on which segments share a batch
+    # (padding), so a syllable may differ between engines: the text must agree to a small CER, the decoder's
+    # confidences to a tolerance.
+    loose = ["text", "avg_logprob", "no_speech_prob"]
+    assert here.drop_columns(loose).equals(there.drop_columns(loose))
+    import jiwer
+
+    a_text, b_text = here.column("text").to_pylist(), there.column("text").to_pylist()
+    assert jiwer.cer(a_text, b_text) < 0.05, (a_text, b_text)
+    for col in ("avg_logprob", "no_speech_prob"):
+        a, b = (
+            here.column(col).to_numpy(zero_copy_only=False),
+            there.column(col).to_numpy(zero_copy_only=False),
+        )
+        assert np.allclose(a, b, atol=0.05, equal_nan=True), (col, a, b)
     assert _last_run(tmp_path / "ray")["extra"]["engine"] == "ray"
