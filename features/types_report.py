@@ -10,28 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from cdna.core.lake import atomic_write_text  # noqa: E402
-from cdna.core.report import figure, render_page  # noqa: E402
+from cdna.core.report import figure, korean_font, render_page  # noqa: E402
 from cdna.features.types_run import TypesResult  # noqa: E402
 
 __all__ = ["render_types_report", "write_types_report"]
-
-
-def _font() -> None:
-    """A Korean-capable font (fonts-nanum) for plot labels, registered when matplotlib's cache predates it."""
-    from matplotlib import font_manager
-
-    wanted = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR")
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    if not names.intersection(wanted):
-        for path in font_manager.findSystemFonts():
-            if "NanumGothic.ttf" in path or "NotoSansCJK" in path:
-                font_manager.fontManager.addfont(path)
-        names = {f.name for f in font_manager.fontManager.ttflist}
-    for name in wanted:
-        if name in names:
-            plt.rcParams["font.family"] = name
-            break
-    plt.rcParams["axes.unicode_minus"] = False
 
 
 def _curves(res: TypesResult) -> str:
@@ -69,7 +51,7 @@ def _models(res: TypesResult) -> str:
 
 def render_types_report(res: TypesResult, max_txns: int, registered: str | None = None) -> str:
     """The HTML text of the customer-type report."""
-    _font()
+    korean_font()
     seg = res.segmentation
     figures = [
         {"heading": "엘보와 실루엣", "src": _curves(res)},

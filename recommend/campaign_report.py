@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from cdna.core.report import figure, render_page  # noqa: E402
+from cdna.core.report import figure, korean_font, render_page  # noqa: E402
 from cdna.recommend.campaign_run import CampaignReport  # noqa: E402
 
 __all__ = ["report_json", "render_html"]
@@ -43,24 +43,6 @@ def report_json(rep: CampaignReport) -> dict[str, Any]:
         "outcomes": rep.outcomes,
         "notes": rep.notes,
     }
-
-
-def _font() -> None:
-    """A Korean-capable font (fonts-nanum) for plot labels, registered when matplotlib's cache predates it."""
-    from matplotlib import font_manager
-
-    wanted = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR")
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    if not names.intersection(wanted):
-        for path in font_manager.findSystemFonts():
-            if "NanumGothic.ttf" in path or "NotoSansCJK" in path:
-                font_manager.fontManager.addfont(path)
-        names = {f.name for f in font_manager.fontManager.ttflist}
-    for name in wanted:
-        if name in names:
-            plt.rcParams["font.family"] = name
-            break
-    plt.rcParams["axes.unicode_minus"] = False
 
 
 def _uplift_plot(rows: pd.DataFrame) -> str:
@@ -116,7 +98,7 @@ def _pp(v: Any) -> str:
 
 def render_html(rep: CampaignReport) -> str:
     """The HTML page of a campaign report (the shared base layout, plots embedded)."""
-    _font()
+    korean_font()
     o = rep.overall
     rows = pd.DataFrame([o, *rep.by_segment.to_dict("records")])
     if o["uplift_low"] > 0:
