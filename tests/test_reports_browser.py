@@ -175,6 +175,40 @@ def segments_page(tmp_path: Path) -> Path:
     return write_report(df, seg, tmp_path / "segments", "고객 세그먼트 보고서")
 
 
+def types_page(tmp_path: Path) -> Path:
+    """The customer-type report (issue 17): four named RFM types and the new-customer model comparison."""
+    from datetime import date
+
+    from cdna.core.config import load_customer_types
+    from cdna.features.segments import SegmentOptions, fit_segments
+    from cdna.features.types import fit_type_models, name_types, profile_types
+    from cdna.features.types_report import write_types_report
+    from cdna.features.types_run import TypesResult
+    from tests.features.test_types import _rfm
+
+    df = _rfm()
+    seg = fit_segments(df, SegmentOptions(k=4))
+    seg.names_ = name_types(seg, df, load_customer_types(), 365)
+    seg.profile_["name"] = [seg.names_[int(s)] for s in seg.profile_["segment"]]
+    profiles = profile_types(df, seg.labels_, seg.names_, load_customer_types(), {"travel": "여행"})
+    rng = np.random.default_rng(3)
+    n = 600
+    household = rng.choice(["single", "couple_kids", "senior"], n)
+    y = np.where(household == "single", 0, np.where(household == "senior", 2, 1))
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(20, 80, n),
+            "gender": rng.choice(["F", "M"], n),
+            "region_sido": rng.choice(["서울특별시", "부산광역시"], n),
+            "household": household,
+            "income_band": "30_50m",
+        }
+    )
+    model = fit_type_models(frame.iloc[:450], y[:450], frame.iloc[450:], y[450:], "가입 14일 후 고객", seed=1)
+    res = TypesResult(date(2025, 6, 30), df, seg, profiles, model, 12, tmp_path / "types.parquet")
+    return write_types_report(res, tmp_path / "types", 3, "cdna-customer-type v1")
+
+
 def _check_page(page: Any, path: Path, shot: Path) -> tuple[str, int]:
     page.goto(path.as_uri())
     page.screenshot(path=str(shot), full_page=True)
@@ -197,7 +231,12 @@ def test_every_report_reads_in_korean_without_raw_values(tmp_path: Path) -> None
     SHOTS.mkdir(parents=True, exist_ok=True)
     night = tmp_path / "nightly.html"
     night.write_text(render_night_html(night_record()), encoding="utf-8")
-    pages = {"nightly": night, "retrain": recommend_page(tmp_path), "segments": segments_page(tmp_path)}
+    pages = {
+        "nightly": night,
+        "retrain": recommend_page(tmp_path),
+        "segments": segments_page(tmp_path),
+        "types": types_page(tmp_path),
+    }
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         try:
