@@ -7,6 +7,11 @@ import sys
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
+# schemathesis imports its OpenAPI modules lazily, inside `from_asgi`. Under pytest those imports are
+# assertion-rewritten (ast.parse), and CPython 3.11.7 keeps the AST recursion depth in shared state
+# (gh-106905): a parse while another thread (the app's audit writer, numba, a leftover worker) also
+# parses fails with "AST constructor recursion depth mismatch". Import them here, at collection.
+pytest.importorskip("schemathesis.specs.openapi.schemas")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 from cdna.core.lake import Lake  # noqa: E402
