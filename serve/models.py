@@ -164,6 +164,8 @@ class ReadyStatus(BaseModel):
     last_error_at: str | None = None
     last_check_at: str | None = None
     audit: AuditBacklog | None = None
+    events_ready: bool = False
+    events_error: str | None = None
 
 
 class NewKey(BaseModel):

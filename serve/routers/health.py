@@ -43,6 +43,10 @@ async def readyz(ctx: Ctx) -> JSONResponse:
         "last_check_at": h.last_check_at,
         # Rows waiting for the audit writer: a growing backlog means the audit store is locked or failing.
         "audit": ctx.writer.backlog() if ctx.writer is not None else None,
+        # The event processor loads the lake's rows in the background after start: POST /v1/events answers
+        # 503 until then, and the loading competes with lookups for the CPU.
+        "events_ready": ctx.events is not None and ctx.events.processor() is not None,
+        "events_error": ctx.events.error if ctx.events is not None else None,
     }
     return JSONResponse(body, status_code=200 if live is not None else 503)
 
