@@ -114,6 +114,22 @@ class Derived:
     description: str = ""
 
 
+def _agg(fn: str, value: str, cond: str) -> str:
+    """`fn(value) FILTER (WHERE cond)` written as `fn(CASE WHEN cond THEN value END)`: the same value.
+
+    DuckDB's hash aggregate slices the whole input chunk once per FILTER clause, so a view with 130
+    filtered aggregates cost ~25 ms per 2,048 rows whatever the rows (the signals view: 552 ms for 2,000
+    customers, 41 ms for one); with CASE it is one pass (72 ms, 26 ms), bit-identical (issue 16, item 6).
+    """
+    if cond == "true":
+        return f"{fn}({value})"
+    return f"{fn}(CASE WHEN {cond} THEN {value} END)"
+
+
+def _count(cond: str) -> str:
+    return "count(*)" if cond == "true" else _agg("count", "1", cond)
+
+
 def _win(days: int) -> str:
     return f"s.ts >= e.cutoff - INTERVAL {days} DAY"
 
@@ -124,17 +140,18 @@ def _decay(half_life: float) -> str:
 
 
 def _days_since(tz: str, cond: str | None = None) -> str:
-    inner = f"max(s.ts) FILTER (WHERE {cond})" if cond else "max(s.ts)"
+    inner = _agg("max", "s.ts", cond) if cond else "max(s.ts)"
     return f"date_diff('day', CAST(timezone('{tz}', {inner}) AS DATE), e.as_of)"
 
 
-def _periods() -> str:
-    """Opening of `bit_count(bit_or(...) FILTER (...))`: distinct 30-day periods before the cutoff, one pass.
+def _months(cond: str) -> str:
+    """Distinct 30-day periods before the cutoff with a row meeting `cond`, in one pass.
 
     A bitmask instead of count(DISTINCT …) keeps the aggregate a single hash-aggregate pass (DuckDB splits
     filtered DISTINCT aggregates into separate joins, which is slow over 50M rows).
     """
-    return "bit_count(bit_or(CAST(1 AS BIGINT) << CAST(floor((epoch(e.cutoff) - epoch(s.ts)) / 2592000) AS INTEGER))"
+    bit = "CAST(1 AS BIGINT) << CAST(floor((epoch(e.cutoff) - epoch(s.ts)) / 2592000) AS INTEGER)"
+    return f"bit_count({_agg('bit_or', bit, cond)})"
 
 
 def _q(text: str) -> str:
@@ -185,16 +202,16 @@ def _transactions(cfg: FeaturesConfig, memo: MemoTaxonomy, tz: str) -> FeatureVi
     for w in (30, 90, 365):
         cond = "true" if w >= ttl else _win(w)
         feats += [
-            Feature(f"txn_count_{w}d", f"count(*) FILTER (WHERE {cond})", "0", f"거래 건수 {w}일 (빈도 F)"),
+            Feature(f"txn_count_{w}d", _count(cond), "0", f"거래 건수 {w}일 (빈도 F)"),
             Feature(
                 f"txn_amount_{w}d",
-                f"sum(s.amount) FILTER (WHERE {cond})",
+                _agg("sum", "s.amount", cond),
                 "0",
                 f"거래 금액 합 {w}일 (amount as is)",
             ),
             Feature(
                 f"spend_amount_{w}d",
-                f"sum(s.amount) FILTER (WHERE {out} AND {cond})",
+                _agg("sum", "s.amount", f"{out} AND {cond}"),
                 "0",
                 f"지출 금액 {w}일 (금액 M)",
             ),
@@ -202,31 +219,31 @@ def _transactions(cfg: FeaturesConfig, memo: MemoTaxonomy, tz: str) -> FeatureVi
     feats += [
         Feature(
             "income_amount_90d",
-            f"sum(s.amount) FILTER (WHERE s.direction = 'in' AND {_win(90)})",
+            _agg("sum", "s.amount", f"s.direction = 'in' AND {_win(90)}"),
             "0",
             description="입금 금액 90일",
         ),
         Feature(
             "spend_amount_prev_30d",
-            f"sum(s.amount) FILTER (WHERE {out} AND s.ts < e.cutoff - INTERVAL 30 DAY AND {_win(60)})",
+            _agg("sum", "s.amount", f"{out} AND s.ts < e.cutoff - INTERVAL 30 DAY AND {_win(60)}"),
             "0",
             description="지출 금액 31-60일 전 (for the month-over-month trend)",
         ),
         Feature(
             "salary_months_90d",
-            f"{_periods()} FILTER (WHERE s.direction = 'in' AND s.category = 'salary' AND {_win(90)}))",
+            _months(f"s.direction = 'in' AND s.category = 'salary' AND {_win(90)}"),
             "0",
             description="급여 입금이 있었던 30일 구간 수 (0-3)",
         ),
         Feature(
             "inflow_regularity_6m",
-            f"{_periods()} FILTER (WHERE s.direction = 'in' AND {_win(180)})) / 6.0",
+            _months(f"s.direction = 'in' AND {_win(180)}") + " / 6.0",
             "0",
             description="입금 규칙성: share of the last six 30-day periods with an inflow",
         ),
         Feature(
             "outflow_regularity_6m",
-            f"{_periods()} FILTER (WHERE {out} AND {_win(180)})) / 6.0",
+            _months(f"{out} AND {_win(180)}") + " / 6.0",
             "0",
             description="출금 규칙성: share of the last six 30-day periods with an outflow",
         ),
@@ -243,7 +260,7 @@ def _spend(cfg: FeaturesConfig, memo: MemoTaxonomy) -> FeatureView:
     feats = [
         Feature(
             f"spend_share_{c.id}",
-            f"coalesce(sum(s.amt) FILTER (WHERE s.category = {_q(c.id)}), 0) / nullif(sum(s.amt), 0)",
+            f"coalesce({_agg('sum', 's.amt', f's.category = {_q(c.id)}')}, 0) / nullif(sum(s.amt), 0)",
             description=f"{c.name} 지출 비중 90일",
         )
         for c in memo.categories
@@ -262,11 +279,11 @@ def _spend(cfg: FeaturesConfig, memo: MemoTaxonomy) -> FeatureView:
 
 
 def _holdings(catalog: ProductCatalog, tz: str) -> FeatureView:
-    net = "sum(CASE s.event WHEN 'open' THEN 1 WHEN 'close' THEN -1 ELSE 0 END)"
+    net = "CASE s.event WHEN 'open' THEN 1 WHEN 'close' THEN -1 ELSE 0 END"  # +1 per open, -1 per close
     feats: list[Feature] = []
     for p in catalog.products:
         pid = _q(p.id)
-        held = f"coalesce({net} FILTER (WHERE s.product_id = {pid}), 0) > 0"
+        held = f"coalesce({_agg('sum', net, f's.product_id = {pid}')}, 0) > 0"
         opened = _days_since(tz, f"s.product_id = {pid} AND s.event = 'open'")
         feats += [
             Feature(f"held_{p.id}", held, "false", f"{p.name} 보유"),
@@ -279,13 +296,11 @@ def _holdings(catalog: ProductCatalog, tz: str) -> FeatureView:
     feats += [
         Feature(
             "opened_90d",
-            f"count(*) FILTER (WHERE s.event = 'open' AND {_win(90)})",
+            _count(f"s.event = 'open' AND {_win(90)}"),
             "0",
             "최근 90일 신규 가입",
         ),
-        Feature(
-            "closed_90d", f"count(*) FILTER (WHERE s.event = 'close' AND {_win(90)})", "0", "최근 90일 해지"
-        ),
+        Feature("closed_90d", _count(f"s.event = 'close' AND {_win(90)}"), "0", "최근 90일 해지"),
     ]
     return FeatureView("holdings", "holdings", "ts", None, tuple(feats), korean_name="보유 상품")
 
@@ -296,7 +311,7 @@ def _web(cfg: FeaturesConfig, tz: str) -> FeatureView:
     feats = [
         Feature(
             f"web_{cid}_decay",
-            f"sum({decay}) FILTER (WHERE s.page_category = {_q(value)})",
+            _agg("sum", decay, f"s.page_category = {_q(value)}"),
             "0",
             f"{value} 방문 (decayed)",
         )
@@ -305,16 +320,16 @@ def _web(cfg: FeaturesConfig, tz: str) -> FeatureView:
     feats += [
         Feature(
             "web_other_decay",
-            f"sum({decay}) FILTER (WHERE s.page_category NOT IN ({known}))",
+            _agg("sum", decay, f"s.page_category NOT IN ({known})"),
             "0",
             "기타 페이지 방문 (decayed)",
         ),
-        Feature("web_visits_30d", f"count(*) FILTER (WHERE {_win(30)})", "0", "웹/앱 방문 30일"),
-        Feature("web_visits_90d", f"count(*) FILTER (WHERE {_win(90)})", "0", "웹/앱 방문 90일"),
+        Feature("web_visits_30d", _count(_win(30)), "0", "웹/앱 방문 30일"),
+        Feature("web_visits_90d", _count(_win(90)), "0", "웹/앱 방문 90일"),
         Feature("web_recency_days", _days_since(tz), description="마지막 웹/앱 방문 후 일수"),
         Feature(
             "app_share_90d",
-            f"avg(CASE WHEN s.channel = 'app' THEN 1.0 ELSE 0.0 END) FILTER (WHERE {_win(90)})",
+            _agg("avg", "CASE WHEN s.channel = 'app' THEN 1.0 ELSE 0.0 END", _win(90)),
             description="앱 비중 90일",
         ),
     ]
@@ -328,7 +343,7 @@ def _calls(cfg: FeaturesConfig, tz: str) -> FeatureView:
         "ts",
         cfg.ttl_days,
         (
-            Feature("call_count_90d", f"count(*) FILTER (WHERE {_win(90)})", "0", "상담 통화 90일"),
+            Feature("call_count_90d", _count(_win(90)), "0", "상담 통화 90일"),
             Feature("call_count_365d", "count(*)", "0", "상담 통화 (TTL 기간)"),
             Feature("call_recency_days", _days_since(tz), description="마지막 상담 후 일수"),
         ),
@@ -345,19 +360,19 @@ def _signals(cfg: FeaturesConfig, intents: IntentTaxonomy, memo: MemoTaxonomy, t
         feats += [
             Feature(
                 f"intent_{i.id}_30d",
-                f"count(*) FILTER (WHERE {cond} AND {_win(30)})",
+                _count(f"{cond} AND {_win(30)}"),
                 "0",
                 f"{i.name} 통화 30일",
             ),
             Feature(
                 f"intent_{i.id}_90d",
-                f"count(*) FILTER (WHERE {cond} AND {_win(90)})",
+                _count(f"{cond} AND {_win(90)}"),
                 "0",
                 f"{i.name} 통화 90일",
             ),
             Feature(
                 f"intent_{i.id}_decay",
-                f"sum(s.score * {decay}) FILTER (WHERE {cond})",
+                _agg("sum", f"s.score * {decay}", cond),
                 "0",
                 f"{i.name} (decayed score)",
             ),
@@ -370,7 +385,7 @@ def _signals(cfg: FeaturesConfig, intents: IntentTaxonomy, memo: MemoTaxonomy, t
     feats += [
         Feature(
             "complaint_score",
-            f"max(s.score * {decay}) FILTER (WHERE s.kind = 'complaint')",
+            _agg("max", f"s.score * {decay}", "s.kind = 'complaint'"),
             "0",
             "불만 점수 (strongest complaint, decayed)",
         ),
@@ -381,7 +396,7 @@ def _signals(cfg: FeaturesConfig, intents: IntentTaxonomy, memo: MemoTaxonomy, t
         ),
         Feature(
             "complaint_count_90d",
-            f"count(*) FILTER (WHERE s.kind = 'complaint' AND {_win(90)})",
+            _count(f"s.kind = 'complaint' AND {_win(90)}"),
             "0",
             "불만 건수 90일",
         ),
@@ -390,7 +405,7 @@ def _signals(cfg: FeaturesConfig, intents: IntentTaxonomy, memo: MemoTaxonomy, t
         feats.append(
             Feature(
                 f"interest_{c.id}",
-                f"sum(s.score * {decay}) FILTER (WHERE s.kind = 'interest' AND s.label = {_q(c.id)})",
+                _agg("sum", f"s.score * {decay}", f"s.kind = 'interest' AND s.label = {_q(c.id)}"),
                 "0",
                 f"{c.name} 관심 점수 (memo, decayed)",
             )
@@ -417,7 +432,7 @@ def _partner_telecom() -> FeatureView:
             Feature("telecom_plan_band", "arg_max(s.plan_band, s.ts)", description="최근 월 요금제 구간"),
             Feature(
                 "telecom_roaming_days_90d",
-                f"sum(s.roaming_days) FILTER (WHERE {_win(90)})",
+                _agg("sum", "s.roaming_days", _win(90)),
                 "0",
                 "로밍 사용 일수 (최근 90일에 끝난 달)",
             ),

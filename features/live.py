@@ -62,6 +62,7 @@ class LiveFeatures:
         self.events_folder = events_folder
         self._lock = threading.Lock()
         self._types: dict[str, dict[str, str]] = {}
+        self._views: dict[frozenset[str] | None, str] = {}
         cfg = fs.config.model_copy(update={"threads": 1})  # many small queries: one thread avoids handoffs
         self.con = connect(cfg)
         self.reports = prepare(self.con, fs, self.lake_root)
@@ -172,7 +173,24 @@ class LiveFeatures:
         """Every feature of `customers` as of the end of `as_of` (Korea time): the snapshot's columns."""
         with self._lock:
             self._entities(customers, as_of)
-            return self.con.sql(feature_query(self.fs) + "\nORDER BY customer_id").to_arrow_table()
+            return self.con.sql(
+                f"SELECT * FROM {self._query_view(None)} ORDER BY customer_id"
+            ).to_arrow_table()
+
+    def _query_view(self, only: Collection[str] | None) -> str:
+        """A temp view holding `feature_query(fs, only)` over `_entities`, created once per set of views.
+
+        Each call then sends a few words instead of the 50 kB query, which the DuckDB client tokenises
+        in Python on every `sql()` (60 ms for its Korean page names; issue 16, item 6).
+        """
+        key = None if only is None else frozenset(only)
+        name = self._views.get(key)
+        if name is None:
+            name = f"_live_q{len(self._views)}"
+            sql = feature_query(self.fs, only=None if key is None else sorted(key))
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+            self._views[key] = name
+        return name
 
     def update(
         self, current: dict[str, dict[str, Any]], tables: Collection[str], as_of: date
@@ -211,7 +229,7 @@ class LiveFeatures:
     def _partial(self, customers: Collection[str], as_of: date, views: list[str]) -> pa.Table:
         with self._lock:
             self._entities(customers, as_of)
-            return self.con.sql(feature_query(self.fs, only=views)).to_arrow_table()
+            return self.con.sql(f"SELECT * FROM {self._query_view(views)}").to_arrow_table()
 
     def _derive(self, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Re-derive product count, trend, salary flag, churn risk from merged vectors (the snapshot's SQL)."""
