@@ -40,6 +40,13 @@ class OnlineStore(ABC):
     def put_many(self, rows: Mapping[str, Mapping[str, Any]]) -> int:
         """Write (insert or replace) vectors of some customers into the live materialisation (issue #16)."""
 
+    def stored(self, customer_id: str) -> str | bytes | None:
+        """The row as stored (unparsed), for caches that render it once per content; None when unknown.
+
+        Equal values mean an equal row; a backend that cannot tell returns None always (no caching).
+        """
+        return None
+
 
 def _json_expr(name: str, duck_type: str) -> str:
     q = '"' + name.replace('"', '""') + '"'
@@ -163,6 +170,11 @@ class SqliteOnlineStore(OnlineStore):
                 hint="check the id, or re-run `cdna features materialize`",
             )
         return dict(zip(self._columns, json.loads(row[0]), strict=True))
+
+    def stored(self, customer_id: str) -> str | bytes | None:
+        """The row's JSON text as stored, or None."""
+        row = self._open().execute("SELECT v FROM vectors WHERE customer_id = ?", (customer_id,)).fetchone()
+        return None if row is None else row[0]  # type: ignore[no-any-return]
 
     def info(self) -> dict[str, Any]:
         """Metadata of the live file: as_of, rows, columns, view versions."""

@@ -64,6 +64,16 @@ class RedisOnlineStore(OnlineStore):
             )
         return dict(zip(self._columns, json.loads(raw), strict=True))
 
+    def stored(self, customer_id: str) -> str | bytes | None:
+        """The row as stored (with its generation), or None."""
+        gen = self._live()
+        raw = self._r.get(f"{self.prefix}:{gen}:v:{customer_id}")
+        return (
+            None
+            if raw is None
+            else f"{gen}:".encode() + (raw if isinstance(raw, bytes) else str(raw).encode())
+        )
+
     def info(self) -> dict[str, Any]:
         """Metadata of the live generation: as_of, rows, columns."""
         self._live()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sqlite3
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -17,14 +17,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from cdna.core.lake import Lake
 from cdna.core.secrets import KeyMissingError, SecretKey, create_key_file, load_key
-from cdna.serve.audit import AuditEntry, AuditLog, audit_path
-from cdna.serve.audit_writer import AuditBacklogFullError, AuditWriter
+from cdna.serve.audit import AuditLog, audit_path
+from cdna.serve.audit_writer import AuditWriter
 from cdna.serve.deps import AppContext
 from cdna.serve.docs import install_docs
 from cdna.serve.events import EventsHolder
+from cdna.serve.fastlane import FastLookup
 from cdna.serve.keys import KeyStore, keys_path
-from cdna.serve.metrics import Metrics, route_label
-from cdna.serve.problems import install_handlers, problem_response
+from cdna.serve.metrics import Metrics
+from cdna.serve.observe import ObserveMiddleware, Receive, Scope, Send
+from cdna.serve.problems import install_handlers
 from cdna.serve.ratelimit import RateLimiter
 from cdna.serve.routers import customers, events, health, insight, keys, models, runs
 from cdna.serve.routers import offers as offers_router
@@ -36,11 +38,6 @@ __all__ = ["create_app", "create_app_from_env"]
 
 _log = logging.getLogger("cdna.serve")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[
-    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
-]
 
 DESCRIPTION = """Staff API of Customer DNA: what to offer a customer, and why.
 
@@ -54,126 +51,27 @@ DESCRIPTION = """Staff API of Customer DNA: what to offer a customer, and why.
 """
 
 
-class ObserveMiddleware:
-    """Pure ASGI middleware: audit customer lookups before the answer leaves, and count every request.
+def _freeze_heap(_: object) -> None:
+    """Move everything loaded at start-up out of the garbage collector's sight (`gc.freeze`).
 
-    The audit row is queued when the response status is known and the answer is held until the writer
-    thread has committed it, so no lookup is answered without its row (issue #7: regulators ask who looked
-    at whom). Waiting is an `await`, never a blocking call: while the audit database is locked by another
-    process, other requests (`/healthz` above all) are served as usual (issue #15). A row not written within
-    `audit_timeout_s` withholds the answer: the caller gets a 503 naming the audit store (fail closed).
+    The serving data, the event path's rows and the imported libraries are millions of long-lived objects;
+    a full collection walked them all every few thousand requests and was the slowest lookups' time
+    (issue #16: p99). Objects made later are collected as usual.
     """
+    gc.collect()
+    gc.freeze()
 
-    def __init__(self, app: ASGIApp, ctx: AppContext) -> None:
-        self.app = app
-        self.ctx = ctx
 
-    async def _record(self, scope: Scope, path: str, status: int) -> bool:
-        """Queue the lookup's row and wait for it; False when it was not written in time (withhold)."""
-        rec = scope.get("state", {}).get("principal")
-        if rec is None:  # 401s: nobody identified looked at anyone
-            return True
-        # The server already percent-decoded the path once; the router's parameter is that same value.
-        # (Decoding again recorded "C%2541" as "C%41"'s customer: issue #14.)
-        customer = scope.get("path_params", {}).get("customer_id")
-        if customer is None:
-            parts = path.split("/")
-            customer = parts[3] if len(parts) > 3 else ""
-        purpose = None
-        for name, value in scope.get("headers", ()):
-            if name == b"x-purpose":
-                purpose = value.decode("utf-8", "replace")
-                break
-        entry = AuditEntry(rec.name, rec.role, customer, route_label(path), scope["method"], purpose, status)
-        writer = self.ctx.writer
-        assert writer is not None
-        try:
-            fut = writer.submit(entry).future
-        except AuditBacklogFullError:
-            return False
-        try:
-            await asyncio.wait_for(asyncio.wrap_future(fut), self.ctx.settings.audit_timeout_s)
-        except TimeoutError:
-            if fut.cancelled():
-                return False  # never claimed: the writer records it as withheld
-            try:  # claimed by the writer: its commit is under way and does not wait on other writers
-                await asyncio.wait_for(asyncio.wrap_future(fut), 1.0)
-            except Exception:
-                return False
-        except Exception:
-            return False
-        self.ctx.metrics.audit_rows.inc()
-        return True
+class StaffApp(FastAPI):
+    """The FastAPI app with the fast lane in front of every middleware (see `cdna.serve.fastlane`)."""
 
-    async def _withhold(
-        self,
-        scope: Scope,
-        receive: Callable[[], Awaitable[Message]],
-        send: Callable[[Message], Awaitable[None]],
-    ) -> None:
-        after = max(1, int(self.ctx.settings.audit_timeout_s))
-        lake = self.ctx.settings.lake
-        store = audit_path(lake).relative_to(lake)  # the lake-relative name: no server paths leave
-        response = problem_response(
-            None,
-            503,
-            f"the audit store ({store}) did not record this lookup within "
-            f"{self.ctx.settings.audit_timeout_s:g} s, so the answer is withheld; retry shortly",
-            f"감사 기록 저장소({store})에 조회 기록을 남기지 못해 응답을 보류했습니다. 잠시 후 다시 시도하세요",
-            title="Audit store unavailable",
-            title_ko="감사 기록 저장소를 사용할 수 없습니다",
-            headers={"Retry-After": str(after)},
-            slug="audit-unavailable",
-            instance=route_label(scope["path"]),
-        )
-        await response(scope, receive, send)
+    fast: FastLookup | None = None
 
-    async def __call__(
-        self,
-        scope: Scope,
-        receive: Callable[[], Awaitable[Message]],
-        send: Callable[[Message], Awaitable[None]],
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast = self.fast
+        if fast is not None and await fast.handle(scope, receive, send):
             return
-        t0 = time.perf_counter()
-        path: str = scope["path"]
-        if not (path.startswith("/v1/customers/") and self.ctx.writer is not None):
-            status_box = [500]
-
-            async def _plain(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    status_box[0] = int(message["status"])
-                await send(message)
-
-            try:
-                await self.app(scope, receive, _plain)
-            finally:
-                self.ctx.metrics.observe(path, scope["method"], status_box[0], time.perf_counter() - t0)
-            return
-        state = {"status": 500, "started": False, "withheld": False}
-
-        async def _send(message: Message) -> None:
-            if state["withheld"]:
-                return  # the app's body of an answer we withheld
-            if message["type"] == "http.response.start":
-                state["started"] = True
-                state["status"] = int(message["status"])
-                if not await self._record(scope, path, int(message["status"])):
-                    state["withheld"], state["status"] = True, 503
-                    await self._withhold(scope, receive, send)
-                    return
-            await send(message)
-
-        try:
-            await self.app(scope, receive, _send)
-        except Exception:
-            if not state["started"]:
-                await self._record(scope, path, 500)
-            raise
-        finally:
-            self.ctx.metrics.observe(path, scope["method"], int(state["status"]), time.perf_counter() - t0)
+        await super().__call__(scope, receive, send)
 
 
 def _console_file(name: str) -> bytes:
@@ -259,6 +157,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             ctx.writer.start()
         # the event path loads the lake's rows and the champion: off the start-up path (503 until ready)
         events_build = asyncio.get_running_loop().run_in_executor(None, ctx.events.build)
+        events_build.add_done_callback(_freeze_heap)
         try:
             yield
         finally:
@@ -268,7 +167,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 # Rows still queued are written, then the tail is signed (a "shutdown" checkpoint).
                 await asyncio.to_thread(ctx.writer.close, settings.audit_timeout_s + 5.0)
 
-    app = FastAPI(
+    app = StaffApp(
         title="Customer DNA staff API",
         version="1.0",
         description=DESCRIPTION,
@@ -331,6 +230,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
             return Response(status_code=307, headers={"Location": "/console"})
 
     app.add_middleware(ObserveMiddleware, ctx=ctx)
+    if settings.fast_lookup:
+        app.fast = FastLookup(ctx)
     return app
 
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -187,6 +189,7 @@ class AuditLog:
         self.key = key
         self.checkpoint_every = max(1, int(checkpoint_every))
         self._lock = threading.Lock()
+        self._folded_at = monotonic()
         # WAL with synchronous=NORMAL survives process crashes; a power cut may lose the last commits (README).
         # The WAL file is trimmed back to 64 MB after each checkpoint.
         pragmas = (
@@ -208,8 +211,21 @@ class AuditLog:
         with self._lock:
             self._con.execute("PRAGMA wal_autocheckpoint = 0")
 
-    def fold_wal(self) -> None:
-        """Fold the WAL into the database from a separate connection (PASSIVE: never blocks appends)."""
+    def fold_wal(self, min_bytes: int = 8 << 20, max_age_s: float = 60.0) -> None:
+        """Fold the WAL into the database from a separate connection (PASSIVE: never blocks appends).
+
+        Only once the WAL holds `min_bytes` or `max_age_s` passed since the last fold: a fold ends with an
+        fsync, and folding on every poll (each second under load) stalled the commits lookups wait for
+        (issue #16: the slowest lookups).
+        """
+        now = monotonic()
+        try:
+            size = os.stat(self.path.with_name(self.path.name + "-wal")).st_size
+        except FileNotFoundError:
+            return
+        if size < min_bytes and now - self._folded_at < max_age_s:
+            return
+        self._folded_at = now
         con = sqlite3.connect(self.path, isolation_level=None)
         try:
             con.execute("PRAGMA busy_timeout = 1000")

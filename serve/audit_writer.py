@@ -14,6 +14,7 @@ withheld.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import queue
@@ -48,15 +49,36 @@ class AuditTicket:
         when: the time of the lookup.
         future: set by the writer thread; cancelled by a caller that stopped waiting.
         queued_at: monotonic time it was queued (for the backlog's age).
+        waiter: an event loop and a future of it, woken once `future` is settled. The writer wakes all of a
+            batch's waiters with one call into the loop: a wrapped future per request cost the loop a wake-up
+            per row, which under load was most of a lookup's time (issue #16).
     """
 
     entry: AuditEntry
     when: datetime
     future: Future[int] = field(default_factory=Future)
     queued_at: float = field(default_factory=time.monotonic)
+    waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
 
 
 _STOP = object()
+
+
+def _wake(batch: list[AuditTicket]) -> None:
+    """Wake the waiters of `batch`: one call into each event loop, whatever the batch's size."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for t in batch:
+        if t.waiter is not None:
+            by_loop.setdefault(t.waiter[0], []).append(t.waiter[1])
+    for loop, waiters in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
+            loop.call_soon_threadsafe(_set_all, waiters)
+
+
+def _set_all(waiters: list[asyncio.Future[None]]) -> None:
+    for w in waiters:
+        if not w.done():
+            w.set_result(None)
 
 
 class AuditWriter:
@@ -92,13 +114,20 @@ class AuditWriter:
             self._thread = threading.Thread(target=self._run, name="cdna-audit-writer", daemon=True)
             self._thread.start()
 
-    def submit(self, entry: AuditEntry) -> AuditTicket:
-        """Queue an entry; AuditBacklogFullError when the queue is full (never blocks)."""
+    def submit(
+        self,
+        entry: AuditEntry,
+        waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None,
+    ) -> AuditTicket:
+        """Queue an entry; AuditBacklogFullError when the queue is full (never blocks).
+
+        `waiter` (a loop and one of its futures) is set once the ticket's future is settled.
+        """
         # The app's lifespan starts the thread; bare ASGI transports run no lifespan, so start it here too.
         if self._thread is None:
             with self._guard:
                 self.start()
-        ticket = AuditTicket(entry, datetime.now(UTC))
+        ticket = AuditTicket(entry, datetime.now(UTC), waiter=waiter)
         try:
             self._queue.put_nowait(ticket)
         except queue.Full:
@@ -182,6 +211,7 @@ class AuditWriter:
         finally:
             with self._guard:
                 self._inflight = []
+            _wake(batch)
 
     def _give_up(self, batch: list[AuditTicket]) -> bool:
         """At shutdown, stop retrying after the close deadline: fail the waiting futures."""

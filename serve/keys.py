@@ -7,6 +7,7 @@ reveals neither the keys nor a way to guess them.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import sqlite3
@@ -86,9 +87,17 @@ class KeyStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        # hash -> active record (or None): a lookup's key check without a query (issue #16: the query was
+        # the largest part of a lookup). Any process's commit (`cdna keys revoke`, another worker) bumps
+        # the file change counter in the database header — a rollback journal writes the file itself —
+        # and this store's own writes clear the cache too, so a revoked key is refused on its next request.
+        self._cache: dict[str, KeyRecord | None] = {}
+        self._version: tuple[int, bytes] | None = None
+        self._header: tuple[int, int] | None = None  # (inode, fd) of the file whose counter is read
         self._con = open_private_db(
             self.path,
             5000,
+            "PRAGMA journal_mode = DELETE;"
             "CREATE TABLE IF NOT EXISTS keys (hash TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, "
             "prefix TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT);"
             "CREATE UNIQUE INDEX IF NOT EXISTS keys_active_name ON keys (name) WHERE revoked_at IS NULL;",
@@ -110,6 +119,7 @@ class KeyStore:
                     "INSERT INTO keys VALUES (?, ?, ?, ?, ?, NULL)",
                     (hash_key(key), name, role, key[:9], _now()),
                 )
+                self._cache.clear()
         except sqlite3.IntegrityError:
             raise KeyError_(
                 f"an active key named {name!r} already exists in {self.path}",
@@ -132,18 +142,39 @@ class KeyStore:
             self._con.execute(
                 "UPDATE keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (when, name)
             )
+            self._cache.clear()
         return KeyRecord(row[0], row[1], row[2], when, row[4])
 
     def verify(self, key: str) -> KeyRecord | None:
         """The active record of `key`, or None when it is unknown or revoked."""
         if not key.startswith(_PREFIX) or len(key) > 200:
             return None
+        h = hash_key(key)
         with self._lock:
+            version = self._file_version()
+            if version != self._version:
+                self._cache.clear()
+                self._version = version
+            elif h in self._cache:
+                return self._cache[h]
             row = self._con.execute(
                 "SELECT name, role, created_at, revoked_at, prefix FROM keys WHERE hash = ? AND revoked_at IS NULL",
-                (hash_key(key),),
+                (h,),
             ).fetchone()
-        return KeyRecord(*row) if row else None
+            rec = KeyRecord(*row) if row else None
+            if len(self._cache) > 10_000:  # random wrong keys must not grow it without bound
+                self._cache.clear()
+            self._cache[h] = rec
+        return rec
+
+    def _file_version(self) -> tuple[int, bytes]:
+        """(inode, file change counter) of the key database: it changes with every committed write."""
+        ino = os.stat(self.path).st_ino
+        if self._header is None or self._header[0] != ino:
+            if self._header is not None:
+                os.close(self._header[1])
+            self._header = (ino, os.open(self.path, os.O_RDONLY))
+        return ino, os.pread(self._header[1], 4, 24)  # SQLite header: file change counter at offset 24
 
     def list(self) -> list[KeyRecord]:
         """Every key ever issued, oldest first (revoked ones included)."""
@@ -156,3 +187,6 @@ class KeyStore:
     def close(self) -> None:
         """Close the database."""
         self._con.close()
+        if self._header is not None:
+            os.close(self._header[1])
+            self._header = None

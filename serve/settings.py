@@ -54,6 +54,8 @@ class ServeSettings:
         rescore_command: argv run after a retrain that promoted a new champion (batch scores for it);
             empty to skip.
         console: serve the staff console at /console.
+        fast_lookup: answer the plain recommendations lookup before FastAPI's routing (same functions, same
+            audit; everything else goes through the app). Off only to compare the two paths.
     """
 
     lake: Path
@@ -70,6 +72,7 @@ class ServeSettings:
     audit_checkpoint_every: int = 1000
     audit_timeout_s: float = 2.0
     audit_queue: int = 10000
+    fast_lookup: bool = True
     purposes: tuple[str, ...] = (
         "counseling",
         "sales",
