@@ -263,6 +263,7 @@ def bench_redis_consumer(lake: Path, args: argparse.Namespace, url: str) -> dict
         pipe.xadd("cdna:bench", {"event": json.dumps(ev, ensure_ascii=False)})
     pipe.execute()
     proc = EventProcessor(Lake.at(lake), load_config())
+    proc.warm()  # as `cdna stream` does before it reads
     opts = StreamOptions(
         url,
         stream="cdna:bench",

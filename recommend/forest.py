@@ -364,12 +364,15 @@ class ShapTable:
 
     Attributes:
         compiled: the compiled booster.
+        n_jobs: LightGBM threads for the per-tree asks (0: the booster's own setting); one keeps the
+            event path's few-row asks off a thread team that waits for a busy core.
         feats / n_feats: per tree, the features its splits use (padded with 0) and how many.
         table: [trees, codes, max features per tree] SHAP values; filled: which codes are known.
         asked: (tree, code) vectors asked of LightGBM so far.
     """
 
     compiled: CompiledForest
+    n_jobs: int = 0
     feats: np.ndarray = field(init=False)
     n_feats: np.ndarray = field(init=False)
     table: np.ndarray = field(init=False)
@@ -397,9 +400,10 @@ class ShapTable:
         for t in np.flatnonzero((rep >= 0).any(axis=1)):
             cs = np.flatnonzero(rep[t] >= 0)
             rows = np.ascontiguousarray(_take(X, rep[t, cs]), dtype=np.float32)
+            threads = {"num_threads": self.n_jobs} if self.n_jobs else {}
             contrib = np.asarray(
                 self.compiled.booster.predict(
-                    rows, pred_contrib=True, start_iteration=int(t), num_iteration=1
+                    rows, pred_contrib=True, start_iteration=int(t), num_iteration=1, **threads
                 ),
                 dtype=np.float64,
             )

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from cdna.core.config import IntentTaxonomy, PolicyConfig, ProductCatalog, RecommendConfig
-from cdna.recommend.reasons import Evidence, ReasonContext
+from cdna.recommend.reasons import Evidence, Explainer, ReasonContext
 from cdna.recommend.scoring import batch_recommend, suppression_counts
 
 __all__ = ["Rescored", "rescore"]
@@ -42,9 +42,15 @@ def rescore(
     version: str,
     policy: PolicyConfig,
     evidence: Evidence | None = None,
+    explainer: Explainer | None = None,
 ) -> Rescored:
-    """Score, apply the policy, keep the top k and word reasons for each row of `feats`."""
-    table = batch_recommend(bundle, feats, catalog, intents, cfg, ctx, version, evidence, policy=policy)
+    """Score, apply the policy, keep the top k and word reasons for each row of `feats`.
+
+    `explainer`: one kept across batches (its SHAP tables and worded sentences warm up), else a new one.
+    """
+    table = batch_recommend(
+        bundle, feats, catalog, intents, cfg, ctx, version, evidence, policy=policy, explainer=explainer
+    )
     items: dict[str, list[dict[str, Any]]] = {str(c): [] for c in feats["customer_id"]}
     for r in table.to_pylist():
         items[str(r["customer_id"])].append(

@@ -418,11 +418,14 @@ class Explainer:
         model: a fitted LightGBMRecommender.
         ctx: names for the wording.
         n: reasons per row.
+        table_from: rows from which the SHAP table answers instead of `pred_contrib` (an explainer kept
+            across the event path's batches has its table warm, so it pays from fewer rows).
     """
 
     model: Any
     ctx: ReasonContext
     n: int = 3
+    table_from: int = _SMALL
     names: list[str] = field(init=False)
     allowed: np.ndarray = field(init=False)
     _table: Any = field(default=None, init=False, repr=False)
@@ -431,12 +434,20 @@ class Explainer:
     _words: dict[int, tuple[int, int]] = field(default_factory=dict, init=False, repr=False)
     _atoms: dict[str, int] = field(default_factory=dict, init=False, repr=False)
     _masks: list[int] = field(default_factory=lambda: [0], init=False, repr=False)
+    _mask_cache: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, 1), dtype=np.uint64), init=False, repr=False
+    )
     _products: list[str] = field(default_factory=list, init=False, repr=False)
     _product_code: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.names = list(self.model.feature_names_)
         self.allowed = np.asarray([_explainable(c) and self.ctx.citable(c) for c in self.names], dtype=bool)
+
+    @property
+    def memo_size(self) -> int:
+        """Worded (feature, product, value) keys held (a long-lived explainer renews itself past a bound)."""
+        return len(self._words)
 
     def _code(self, text: str) -> int:
         code = self._text_code.get(text)
@@ -471,6 +482,24 @@ class Explainer:
             got = self._words[key] = (self._code(text) if text else -1, len(self._masks) - 1)
         return got
 
+    def _mask_array(self) -> np.ndarray:
+        """The evidence masks as [masks, words] uint64, extended by the masks added since the last call.
+
+        An explainer kept across batches holds thousands of masks: rebuilding the array bit by bit
+        each call cost more than the call (issue 16, item 6).
+        """
+        width = max(1, (len(self._atoms) + 63) // 64)
+        have = self._mask_cache
+        done = 0 if have.shape[1] != width else len(have)
+        if done == len(self._masks):
+            return have
+        add = np.zeros((len(self._masks) - done, width), dtype=np.uint64)
+        for i, bitset in enumerate(self._masks[done:]):
+            for w in range(width):
+                add[i, w] = (bitset >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+        self._mask_cache = np.concatenate([have[:done], add]) if done else add
+        return self._mask_cache
+
     def top(self, M: Any) -> np.ndarray:
         """Per row, up to 3n explainable features with the largest positive SHAP value [rows, 3n] (-1 pad).
 
@@ -479,10 +508,10 @@ class Explainer:
         from cdna.recommend.forest import ShapTable, top_contributions
 
         k = self.n * 3
-        if len(M) >= _SMALL and self._table is None:
+        if len(M) >= self.table_from and self._table is None:
             compiled = self.model.compiled()
-            self._table = ShapTable(compiled) if compiled is not None else False
-        if len(M) >= _SMALL and self._table:
+            self._table = ShapTable(compiled, self.model.n_jobs) if compiled is not None else False
+        if len(M) >= self.table_from and self._table:
             return self._table.top(M, self.allowed, k, getattr(M, "codes", None))[0]
         X = M if isinstance(M, np.ndarray) else M.take(np.arange(len(M)))
         contrib = self.model.booster_.predict(X, pred_contrib=True, num_threads=self.model.n_jobs)
@@ -528,11 +557,8 @@ class Explainer:
         mask_i = np.zeros((rows, k), dtype=np.int64)
         code[has] = words[inv, 0]
         mask_i[has] = words[inv, 1]
-        width = max(1, (len(self._atoms) + 63) // 64)
-        masks = np.zeros((len(self._masks), width), dtype=np.uint64)
-        for i, bitset in enumerate(self._masks):
-            for w in range(width):
-                masks[i, w] = (bitset >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+        masks = self._mask_array()
+        width = masks.shape[1]
         chosen = np.full((rows, self.n), -1, dtype=np.int64)
         feat = np.full((rows, self.n), -1, dtype=np.int64)
         count = np.zeros(rows, dtype=np.int64)

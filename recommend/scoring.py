@@ -219,13 +219,18 @@ def batch_recommend(
     reasons: bool = True,
     chunk: int = 50_000,
     policy: PolicyConfig | None = None,
+    explainer: Explainer | None = None,
 ) -> pa.Table:
     """Top-k with reasons for every customer of `feats`, `chunk` customers at a time (bounded memory).
 
     With a `policy`, only offers every rule allows are ranked; the per-rule counts of offers it removed
-    from the top k travel with the table as schema metadata (`suppression_counts` reads them).
+    from the top k travel with the table as schema metadata (`suppression_counts` reads them). An
+    `explainer` of `bundle.model` kept by the caller (the event path) is reused with its tables.
     """
-    explainer = Explainer(bundle.model, ctx, 3) if reasons and hasattr(bundle.model, "booster_") else None
+    if explainer is None and reasons and hasattr(bundle.model, "booster_"):
+        explainer = Explainer(bundle.model, ctx, 3)
+    if not reasons:
+        explainer = None
     parts = []
     counts = dict.fromkeys(RULES, 0)
     for i in range(0, max(len(feats), 1), chunk):

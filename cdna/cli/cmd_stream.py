@@ -64,6 +64,7 @@ def register(app: typer.Typer) -> None:
             exit_when_idle=exit_when_idle,
         )
         proc = EventProcessor(lk, st.config)
+        proc.warm()
         try:
             stats = consume(opts, proc.process)
         finally:
