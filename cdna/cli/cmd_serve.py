@@ -79,7 +79,10 @@ def register(app: typer.Typer) -> None:
             os.environ[ENV_SETTINGS] = settings.to_env()
             app_ref = "cdna.serve.app:create_app_from_env"
             o.say(f"{settings.workers} worker processes; /readyz answers 200 once each has loaded")
+            # uvicorn's supervisor turns SIGTERM/SIGINT into stopping the workers (each drains and signs an
+            # audit checkpoint in its lifespan shutdown) and returns: exit 0 (tests/serve/test_serve_workers.py)
             uvicorn.run(app_ref, factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
+            o.say("staff API stopped")
         else:
             from cdna.serve.app import create_app
 
