@@ -295,6 +295,7 @@ class AuditLog:
             try:
                 last = con.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+                values = []
                 for entry, when in items() if callable(items) else items:
                     seq += 1
                     ts = (when or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
@@ -310,12 +311,10 @@ class AuditLog:
                         "status": int(entry.status),
                     }
                     h = row_hash(prev, row)
-                    con.execute(
-                        "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (*[row[k] for k in _FIELDS], prev, h),
-                    )
+                    values.append((*[row[k] for k in _FIELDS], prev, h))
                     prev = h
                     seqs.append(seq)
+                con.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
                 if self.key is not None:
                     signed = con.execute("SELECT max(seq) FROM checkpoints").fetchone()[0] or 0
                     if seq - signed >= self.checkpoint_every:
