@@ -237,4 +237,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
 def create_app_from_env() -> FastAPI:
     """Factory for uvicorn worker processes: settings come from CDNA_SERVE_SETTINGS (set by `cdna serve`)."""
+    from cdna.serve.server import tune_interpreter
+
+    tune_interpreter()
     return create_app(ServeSettings.from_env())
