@@ -113,3 +113,15 @@ def test_a_new_materialisation_replaces_the_whole_store(backend: Backend) -> Non
         assert s.get("C0000003")["txn_count_30d"] == 9
         with pytest.raises(UnknownCustomerError):
             s.get("C0000001")
+
+
+def test_stored_form_changes_exactly_when_the_row_does(backend: Backend) -> None:
+    """`stored` keys the service's render cache: equal for an unchanged row, different once it is rewritten."""
+    store = backend.materialise(FIRST, "2025-06-30")
+    before = store.stored("C0000001")
+    assert before is not None and store.stored("C0000001") == before
+    assert store.stored("C9999999") is None
+    store.put_many({"C0000002": {"age_band": "50s", "txn_count_30d": 1}})
+    assert store.stored("C0000001") == before  # another customer's write leaves it alone
+    store.put_many({"C0000001": {**FIRST["C0000001"], "txn_count_30d": 5}})
+    assert store.stored("C0000001") != before
