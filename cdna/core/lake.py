@@ -402,23 +402,15 @@ def atomic_write_parquet(table: pa.Table, path: Path, private: bool = False, **k
 def partition_lock(lake: Lake, name: str) -> Iterator[Path]:
     """Hold an exclusive, non-blocking lock named `name` on the lake; a second holder gets LockedError.
 
-    The kernel drops flock locks when the process dies, so a SIGKILLed run never leaves a stale lock.
+    The kernel drops flock locks when the process dies, so a SIGKILLed run never leaves a stale lock. The lock
+    file is removed on release while it is still locked (issue 18: an interrupted run left empty files in
+    `_locks/`); an acquirer that locked a file a releasing holder just unlinked sees that the path no longer
+    leads to its inode and opens the path again, so two holders never lock different files of one name.
     """
     lake.locks.mkdir(parents=True, exist_ok=True)
     lock_path = lake.locks / f"{name.replace('/', '_')}.lock"
-    fh = open(lock_path, "a+")  # noqa: SIM115 - held for the duration of the context
-    held = False
+    fh = _lock_file(lock_path, name)
     try:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            held = True
-        except BlockingIOError as exc:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            raise LockedError(
-                f"{name} is locked by {holder} (lock file {lock_path})",
-                hint="wait for that run to finish; the lock is released automatically when it exits",
-            ) from exc
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
@@ -426,11 +418,33 @@ def partition_lock(lake: Lake, name: str) -> Iterator[Path]:
         yield lock_path
     finally:
         with contextlib.suppress(OSError):
-            if held:  # clear the holder line: an interrupted run (Ctrl-C) leaves no "pid … since …" behind
-                fh.seek(0)
-                fh.truncate()
+            lock_path.unlink()  # still locked: a waiter that opened this inode re-opens the path
+        with contextlib.suppress(OSError):
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         fh.close()
+
+
+def _lock_file(lock_path: Path, name: str) -> Any:
+    """Open and flock `lock_path`, retrying while the file locked is not the one the path names."""
+    while True:
+        fh = open(lock_path, "a+")  # noqa: SIM115 - held for the duration of the lock
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise LockedError(
+                f"{name} is locked by {holder} (lock file {lock_path})",
+                hint="wait for that run to finish; the lock is released automatically when it exits",
+            ) from exc
+        try:
+            same = os.stat(lock_path).st_ino == os.fstat(fh.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fh
+        fh.close()  # the holder we waited on removed this file on release: lock the path's new file
 
 
 @dataclass

@@ -1,0 +1,106 @@
+"""Partition locks: one holder per name, and no file left behind once released (issue 18)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from cdna.core.errors import LockedError
+from cdna.core.lake import Lake, partition_lock
+
+
+def test_a_second_holder_is_refused_naming_the_first(tmp_path: Path) -> None:
+    lake = Lake.at(tmp_path, create=True)
+    with partition_lock(lake, "signals/date=2025-06-30") as path:
+        with (
+            pytest.raises(LockedError, match=f"pid {os.getpid()}"),
+            partition_lock(lake, "signals/date=2025-06-30"),
+        ):
+            pass
+        assert path.name == "signals_date=2025-06-30.lock"
+    assert not path.exists()
+
+
+def test_an_acquirer_holding_an_unlinked_file_takes_the_path_again(tmp_path: Path) -> None:
+    """The race the unlink opens: B opened the file A then removed; B must not count that as the lock."""
+    lake = Lake.at(tmp_path, create=True)
+    path = lake.locks / "raw-customers.lock"
+    with partition_lock(lake, "raw-customers"):
+        stale = open(path, "a+")  # noqa: SIM115 - B's open before A releases
+    try:
+        assert not path.exists()
+        fcntl.flock(stale.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # B would now "hold" the unlinked inode
+        with partition_lock(lake, "raw-customers") as again:  # so C must get the path's own, new file …
+            assert again.exists() and os.stat(again).st_ino != os.fstat(stale.fileno()).st_ino
+            with pytest.raises(LockedError), partition_lock(lake, "raw-customers"):  # … and exclude the rest
+                pass
+    finally:
+        stale.close()
+
+
+def test_many_threads_never_hold_one_name_at_once(tmp_path: Path) -> None:
+    lake = Lake.at(tmp_path, create=True)
+    inside, overlaps, taken = [0], [0], [0]
+    guard = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(200):
+            try:
+                with partition_lock(lake, "nightly"):
+                    with guard:
+                        inside[0] += 1
+                        overlaps[0] += inside[0] > 1
+                        taken[0] += 1
+                    time.sleep(0.0005)
+                    with guard:
+                        inside[0] -= 1
+            except LockedError:
+                pass
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps[0] == 0 and taken[0] > 0
+    assert list(lake.locks.iterdir()) == []
+
+
+def test_ctrl_c_in_the_nightly_leaves_no_lock_files(tmp_path: Path) -> None:
+    """SIGINT to the whole process group (what a terminal's Ctrl-C does) while the night holds its locks."""
+    root = tmp_path / "lake"
+    cdna = [sys.executable, "-m", "cdna"]
+    subprocess.run(
+        [*cdna, "world", "--customers", "150", "--out", str(root)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    proc = subprocess.Popen(
+        [*cdna, "nightly", "--lake", str(root), "--date", "2025-06-30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    locks = Lake.at(root).locks
+    deadline = time.monotonic() + 120
+    held: list[str] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        held = sorted(p.name for p in locks.glob("*.lock")) if locks.is_dir() else []
+        if len(held) >= 2:  # the night's own lock and a stage's partition lock
+            break
+        time.sleep(0.05)
+    assert "nightly.lock" in held, f"the night never held its lock (exit {proc.poll()}, {held})"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert list(locks.iterdir()) == [], f"left in {locks}: {[p.name for p in locks.iterdir()]}"
