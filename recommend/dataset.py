@@ -144,11 +144,30 @@ def feature_groups(
     return FeatureGroups(tuple(structured), tuple(sig))
 
 
-def _sum_cols(frame: pd.DataFrame, rows: np.ndarray, cols: list[str], how: str = "sum") -> np.ndarray:
-    cols = [c for c in cols if c in frame.columns]
+class _Columns:
+    """Columns of a frame as float64 arrays, each converted once (a product's groups share columns).
+
+    Selecting `frame[cols]` per product and group cost 0.2 ms each, 140 times per call: most of an
+    event's scoring (issue 16, item 6).
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.names = set(frame.columns)
+        self._got: dict[str, np.ndarray] = {}
+
+    def __call__(self, name: str) -> np.ndarray:
+        got = self._got.get(name)
+        if got is None:
+            got = self._got[name] = self.frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        return got
+
+
+def _sum_cols(frame: _Columns, rows: np.ndarray, cols: list[str], how: str = "sum") -> np.ndarray:
+    cols = [c for c in cols if c in frame.names]
     if not cols:
         return np.full(len(rows), np.nan if how == "min" else 0.0, dtype=np.float32)
-    m = frame[cols].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
+    m = np.column_stack([frame(c)[rows] for c in cols])
     if how == "min":
         with np.errstate(all="ignore"):
             out = np.where(
@@ -170,24 +189,25 @@ def aligned_features(
     out["cand_intent_days_since"][:] = np.nan
     prod = pairs["product_id"].to_numpy()
     rows = pairs["row"].to_numpy()
+    columns = _Columns(frame)
     for p in catalog.products:
         sel = np.flatnonzero(prod == p.id)
         if not len(sel):
             continue
         r = rows[sel]
         ids = [i.id for i in intents.intents if p.id in i.products]
-        out["cand_intent_30d"][sel] = _sum_cols(frame, r, [f"intent_{i}_30d" for i in ids])
-        out["cand_intent_90d"][sel] = _sum_cols(frame, r, [f"intent_{i}_90d" for i in ids])
-        out["cand_intent_decay"][sel] = _sum_cols(frame, r, [f"intent_{i}_decay" for i in ids])
+        out["cand_intent_30d"][sel] = _sum_cols(columns, r, [f"intent_{i}_30d" for i in ids])
+        out["cand_intent_90d"][sel] = _sum_cols(columns, r, [f"intent_{i}_90d" for i in ids])
+        out["cand_intent_decay"][sel] = _sum_cols(columns, r, [f"intent_{i}_decay" for i in ids])
         out["cand_intent_days_since"][sel] = _sum_cols(
-            frame, r, [f"intent_{i}_days_since" for i in ids], "min"
+            columns, r, [f"intent_{i}_days_since" for i in ids], "min"
         )
         pages = [w for w, prods in cfg.web_page_products.items() if p.id in prods]
-        out["cand_web_decay"][sel] = _sum_cols(frame, r, [f"web_{w}_decay" for w in pages])
+        out["cand_web_decay"][sel] = _sum_cols(columns, r, [f"web_{w}_decay" for w in pages])
         cats = [c for c, prods in cfg.memo_category_products.items() if p.id in prods]
-        out["cand_memo_share"][sel] = _sum_cols(frame, r, [f"spend_share_{c}" for c in cats])
+        out["cand_memo_share"][sel] = _sum_cols(columns, r, [f"spend_share_{c}" for c in cats])
         family = [q.id for q in catalog.products if q.family == p.family and q.id != p.id]
-        out["cand_family_held"][sel] = _sum_cols(frame, r, [f"held_{q}" for q in family])
+        out["cand_family_held"][sel] = _sum_cols(columns, r, [f"held_{q}" for q in family])
     return pd.DataFrame(out, index=pairs.index)
 
 

@@ -183,17 +183,22 @@ class LightGBMRecommender(BaseEstimator):  # type: ignore[misc]
         _need(X, cols, "LightGBMRecommender")
         out = np.empty((len(X), len(cols)), dtype=np.float32)
         for j, c in enumerate(cols):
-            if c in self.categories_:
-                codes = (
-                    pd.Index(self.categories_[c])
-                    .get_indexer(X[c].astype("object").where(X[c].notna(), None))
-                    .astype(np.float32)
-                )
-                codes[codes < 0] = np.nan
-                out[:, j] = codes
-            else:
-                out[:, j] = pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+            out[:, j] = self._column(c, X[c])
         return out
+
+    def _column(self, name: str, x: pd.Series) -> np.ndarray:
+        """One column as model input: category codes (NaN = unseen or missing) or float32 numbers."""
+        if name in self.categories_:
+            codes = (
+                pd.Index(self.categories_[name])
+                .get_indexer(x.astype("object").where(x.notna(), None))
+                .astype(np.float32)
+            )
+            codes[codes < 0] = np.nan
+            return codes
+        if isinstance(x.dtype, np.dtype) and x.dtype.kind in "fiub":  # to_numeric would keep them as they are
+            return x.to_numpy(dtype=np.float32)
+        return pd.to_numeric(x, errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
 
     def _pair_column(self, name: str, values: Any) -> np.ndarray:
         """One pair-level column as model input (category codes for categorical columns, NaN = unseen)."""
@@ -206,13 +211,11 @@ class LightGBMRecommender(BaseEstimator):  # type: ignore[misc]
         """Model matrix of the customers themselves; the pair-level columns are left missing."""
         cols = self.feature_names_
         _need(customers, [c for c in cols if c not in per_pair], "LightGBMRecommender")
-        base = pd.DataFrame(
-            {c: (customers[c] if c in customers.columns else np.nan) for c in cols if c not in per_pair},
-            index=customers.index,
-        )
-        for c in per_pair:
-            base[c] = np.nan if c not in self.categories_ else None
-        return self._matrix(base)
+        out = np.full((len(customers), len(cols)), np.nan, dtype=np.float32)
+        for j, c in enumerate(cols):
+            if c not in per_pair:
+                out[:, j] = self._column(c, customers[c])
+        return out
 
     def pair_matrix(self, customers: pd.DataFrame, rows: np.ndarray, per_pair: dict[str, Any]) -> np.ndarray:
         """The model matrix of (customer row, product) pairs without building a candidate DataFrame.

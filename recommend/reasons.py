@@ -402,6 +402,8 @@ def _values(M: Any, r: np.ndarray, f: np.ndarray) -> np.ndarray:
     return np.asarray(M[r, f] if isinstance(M, np.ndarray) else M.values(r, f), dtype=np.float64)
 
 
+# features whose sentence may cite the customer's own events (calls, memos, page views)
+_CITING = ("cand_", "intent_", "interest_", "spend_share_", "web_")
 _SMALL = 2_000  # rows below this are explained by LightGBM pred_contrib directly (no tables to build)
 
 
@@ -462,12 +464,6 @@ class Explainer:
         if cats is None:
             return raw
         return None if np.isnan(raw) or int(raw) >= len(cats) else cats[int(raw)]
-
-    def _shown(self, j: int, raw: float) -> Any:
-        """A model-matrix value as its sentence shows it (categories decoded, numbers rounded for display)."""
-        if self.names[j] in self.model.categories_:
-            return self._value(j, raw)
-        return float(display_values(self.names[j], np.asarray([raw]))[0])
 
     def _word(self, key: int, j: int, product: str, raw: float) -> tuple[int, int]:
         """(text code or -1, evidence-mask index) of feature j at value `raw` for `product`, memoised."""
@@ -607,22 +603,31 @@ class Explainer:
         texts: list[list[str]] = []
         cited: list[list[str]] = []
         base = reasons.to_pylist()
-        raw = np.full(feat.shape, np.nan)
+        shown = np.full(feat.shape, np.nan)
         chosen_at = feat >= 0
-        raw[chosen_at] = _values(M, np.nonzero(chosen_at)[0], feat[chosen_at])
+        shown[chosen_at] = _values(M, np.nonzero(chosen_at)[0], feat[chosen_at])
+        cats = self.model.categories_
+        for j in np.unique(feat[chosen_at]):  # numbers rounded as their sentence shows them
+            if self.names[j] not in cats:
+                at = feat == j
+                shown[at] = display_values(self.names[j], shown[at])
+        # a sentence that cites no evidence is the same for every customer: worded once per call
+        plain: dict[tuple[int, str, float], tuple[str | None, list[str]]] = {}
         for r in range(len(M)):
             row_texts, ids = [], []
+            product = str(products[r])
             for q, j in enumerate(feat[r]):
                 if j < 0:
                     break
-                text, fid = sentence(
-                    self.names[j],
-                    self._shown(int(j), float(raw[r, q])),
-                    str(products[r]),
-                    self.ctx,
-                    str(customers[r]),
-                    evidence,
-                )
+                j, v = int(j), float(shown[r, q])
+                value = self._value(j, v) if self.names[j] in cats else v
+                if self.names[j].startswith(_CITING):
+                    text, fid = sentence(self.names[j], value, product, self.ctx, str(customers[r]), evidence)
+                else:
+                    got = plain.get((j, product, v))
+                    if got is None:
+                        got = plain[(j, product, v)] = sentence(self.names[j], value, product, self.ctx)
+                    text, fid = got
                 row_texts.append(text or base[r][q])
                 ids += [i for i in fid if i not in ids]
             texts.append(row_texts or base[r])
