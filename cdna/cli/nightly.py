@@ -8,8 +8,10 @@ on), 1 a stage failed outright (the night stopped there; later stages would read
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -141,6 +143,26 @@ def _new_run_records(lake: Lake, before: set[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _stop_stage(proc: subprocess.Popen[str], grace_s: float = 30.0) -> None:
+    """After Ctrl-C: let the stage unwind (release its partition locks, remove temporary files), then kill it.
+
+    subprocess.run would SIGKILL it 0.25 s after the interrupt, mid-cleanup, leaving its lock file behind
+    (issue 18). A terminal's Ctrl-C reached the stage too (same process group); a stage still running after
+    a few seconds gets its own SIGINT, which covers a night signalled alone (`kill -INT`).
+    """
+    for signal_first in (False, True):
+        if signal_first and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=5.0 if not signal_first else grace_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    proc.kill()
+    proc.wait()
+
+
 def _run_stage(name: str, argv: list[str], opts: NightOptions, log_dir: Path) -> StageOutcome:
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{name}.log"
@@ -155,12 +177,17 @@ def _run_stage(name: str, argv: list[str], opts: NightOptions, log_dir: Path) ->
         fh.write(f"$ cdna --json {' '.join(argv)}\n")
         fh.flush()
         # the stage ends with the night, whatever ends the night (SIGKILL included, issue 15)
-        proc = subprocess.run(
-            cmd, stdout=subprocess.PIPE, stderr=fh, text=True, check=False, **child_process_kwargs(env=env)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=fh, text=True, **child_process_kwargs(env=env)
         )
-        if proc.stdout:
-            fh.write("\n--- result (stdout) ---\n" + proc.stdout)
-    result = parse_stage_result(name, proc.stdout) if proc.stdout.strip() else None
+        try:
+            stdout, _ = proc.communicate()
+        except KeyboardInterrupt:
+            _stop_stage(proc)
+            raise
+        if stdout:
+            fh.write("\n--- result (stdout) ---\n" + stdout)
+    result = parse_stage_result(name, stdout) if stdout.strip() else None
     status = STATUS_BY_CODE.get(proc.returncode, "failed")
     return StageOutcome(
         name,
