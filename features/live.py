@@ -11,8 +11,10 @@ the views fed by the changed tables are recomputed and merged, then the derived 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
+import time
 from collections.abc import Collection, Iterable
 from datetime import date
 from pathlib import Path
@@ -23,7 +25,7 @@ import pyarrow as pa
 
 from cdna.features.definitions import derived_features
 from cdna.features.snapshot import FeatureSet, connect, feature_query, prepare
-from cdna.features.sources import SOURCES, find_files
+from cdna.features.sources import SOURCES
 
 __all__ = ["LiveFeatures", "VIEWS_OF_TABLE"]
 
@@ -48,6 +50,9 @@ _KEY = {
 }
 
 
+_SETTLED_NS = 1_000_000_000  # a folder time this old cannot be shared by a later rename (clock ticks)
+
+
 class LiveFeatures:
     """The source rows of one lake in memory, and point-in-time vectors of any customers on demand.
 
@@ -64,6 +69,7 @@ class LiveFeatures:
         self._lock = threading.Lock()
         self._types: dict[str, dict[str, str]] = {}
         self._views: dict[frozenset[str] | None, str] = {}
+        self._listed: dict[str, int] = {}  # events folder -> modification time when last listed in full
         self._derived = derived_features(fs.catalog)
         # the columns the derived expressions read (`fs.views` builds the views anew on each access)
         words = set(re.findall(r"\w+", " ".join(d.expr for d in self._derived)))
@@ -127,16 +133,14 @@ class LiveFeatures:
         on = " AND ".join(f"m.{k} = n.{k}" for k in key)
         self.con.register("_incoming", table)
         try:
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM (SELECT {', '.join(parts)} FROM _incoming) "
-                f"QUALIFY row_number() OVER (PARTITION BY {', '.join(key)}) = 1"
-            )
+            # one statement (a temp table of the new rows first cost a second query per table and batch)
+            n = self.con.execute(
+                f"INSERT INTO mem_{name} SELECT n.* FROM (SELECT * FROM (SELECT {', '.join(parts)} FROM _incoming) "
+                f"QUALIFY row_number() OVER (PARTITION BY {', '.join(key)}) = 1) n WHERE n.ts <= now() AND NOT "
+                f"EXISTS (SELECT 1 FROM mem_{name} m WHERE {on})"
+            ).fetchall()
         finally:
             self.con.unregister("_incoming")
-        n = self.con.execute(
-            f"INSERT INTO mem_{name} SELECT n.* FROM _new n WHERE n.ts <= now() AND NOT EXISTS "
-            f"(SELECT 1 FROM mem_{name} m WHERE {on})"
-        ).fetchall()
         return int(n[0][0]) if n else 0
 
     def _duck_type(self, table: str, column: str) -> str:
@@ -146,26 +150,47 @@ class LiveFeatures:
         return self._types[table][column]
 
     def catch_up(self) -> dict[str, int]:
-        """Load event files other processes wrote since the start (Parquet parts under the events folder)."""
+        """Load event files other processes wrote since the start (Parquet parts under the events folder).
+
+        Parts lie in `date=D/<table>/` folders (ingest.events.append_events); a folder is listed again only
+        when its modification time moved or is too recent to trust (two renames within one clock tick
+        share it). Listing every part on each batch grew with the parts a running service wrote.
+        """
         if self.events_folder is None or not self.events_folder.is_dir():
             return {}
-        added: dict[str, int] = {}
-        for name in _KEY:
-            for path in find_files(self.events_folder, name):
-                if name == "transactions" and "web_events" in str(path):
-                    continue
-                if str(path) in self._files:
-                    continue
-                import pyarrow.parquet as pq
+        import pyarrow.parquet as pq
 
+        added: dict[str, int] = {}
+        now = time.time_ns()
+        for day in sorted(self.events_folder.glob("date=*")):
+            for name in _KEY:
+                folder = day / name
                 try:
-                    table = pq.read_table(path)
-                except (OSError, pa.ArrowInvalid):
-                    continue  # a part being renamed into place; read on the next call
-                got = self.add({name: table})
-                self._files.add(str(path))
-                for k, v in got.items():
-                    added[k] = added.get(k, 0) + v
+                    mtime = folder.stat().st_mtime_ns
+                except OSError:
+                    continue
+                if self._listed.get(str(folder)) == mtime:
+                    continue
+                complete = True
+                for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+                    path = str(folder / entry.name)
+                    if (
+                        not entry.name.endswith(".parquet")
+                        or entry.name.startswith(".")
+                        or path in self._files
+                    ):
+                        continue
+                    try:
+                        table = pq.read_table(path)
+                    except (OSError, pa.ArrowInvalid):
+                        complete = False  # a part being renamed into place; read on the next call
+                        continue
+                    got = self.add({name: table})
+                    self._files.add(path)
+                    for k, v in got.items():
+                        added[k] = added.get(k, 0) + v
+                if complete and now - mtime > _SETTLED_NS:
+                    self._listed[str(folder)] = mtime
         return added
 
     def mark_loaded(self, paths: Iterable[Path]) -> None:
