@@ -18,8 +18,11 @@ from cdna.serve.state import mask_text
 __all__ = [
     "EvidenceNotFoundError",
     "SearchHit",
+    "choseong",
     "evidence_snippet",
     "market_trends",
+    "mask_name",
+    "mask_phone",
     "search_customers",
 ]
 
@@ -128,13 +131,13 @@ class SearchHit:
     """One customer found by a search (masked: no full name or phone ever leaves).
 
     Attributes:
-        customer_id: the id; name: surname and asterisks, e.g. "김**"; phone_tail: e.g. "***-****-5678";
+        customer_id: the id; name: first and last syllable, e.g. "김*수"; phone: e.g. "010-****-5678";
         region / segment: Korean labels.
     """
 
     customer_id: str
     name: str | None
-    phone_tail: str | None
+    phone: str | None
     region: str | None
     segment: str | None
 
@@ -143,7 +146,7 @@ class SearchHit:
         return {
             "customer_id": self.customer_id,
             "name": self.name,
-            "phone_tail": self.phone_tail,
+            "phone": self.phone,
             "region": self.region,
             "segment": self.segment,
         }
@@ -151,7 +154,44 @@ class SearchHit:
 
 _ID_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _PHONE_TAIL = re.compile(r"^\d{4}$")
-_HANGUL_INITIAL = re.compile(r"^[가-힣]$")
+# a surname syllable and/or initial consonants (초성) of the name's first syllables: 김 · ㄱㅁ · 김ㅁ · ㄱㅁㅅ
+_NAME_INITIALS = re.compile(r"^(?:[가-힣][ㄱ-ㅎ]{0,3}|[ㄱ-ㅎ]{1,4})$")
+_CHOSEONG = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+
+
+def mask_name(name: str) -> str:
+    """First and last syllable kept, the rest starred: 김민수 → 김*수, 남궁민수 → 남**수, 김수 → 김*."""
+    if len(name) <= 2:
+        return name[:1] + "*" * (len(name) - 1)
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_phone(phone: str) -> str:
+    """Area or carrier prefix and the last four digits: 010-1234-5678 → 010-****-5678."""
+    digits = re.sub(r"\D", "", phone)
+    head = phone.split("-")[0] if "-" in phone else digits[:3]
+    return f"{head}-****-{digits[-4:]}"
+
+
+def choseong(name: str) -> str:
+    """The initial consonant of each Hangul syllable (김민수 → ㄱㅁㅅ); other characters are kept."""
+    return "".join(_CHOSEONG[(ord(ch) - 0xAC00) // 588] if "가" <= ch <= "힣" else ch for ch in name)
+
+
+def _name_condition(q: str, name_col: str) -> tuple[str, list[str]]:
+    """SQL matching the name's leading syllables: a syllable equals itself, a jamo the syllable's 초성."""
+    conds, params = [], []
+    for i, ch in enumerate(q, start=1):
+        syllable = f"substr({name_col}, {i}, 1)"
+        if "가" <= ch <= "힣":
+            conds.append(f"{syllable} = ?")
+        else:
+            idx = f"(unicode({syllable}) - 44032) // 588 + 1"
+            conds.append(
+                f"(unicode({syllable}) BETWEEN 44032 AND 55203 AND substr('{_CHOSEONG}', {idx}, 1) = ?)"
+            )
+        params.append(ch)
+    return " AND ".join(conds), params
 
 
 def _latest_segments(lake: Path) -> list[Path]:
@@ -162,10 +202,11 @@ def _latest_segments(lake: Path) -> list[Path]:
 def search_customers(
     lake: Path, query: str, allow_contact: bool, limit: int = 20
 ) -> tuple[str, list[SearchHit]]:
-    """Customers matching `query`: an id prefix (any case), a 4-digit phone tail or a one-syllable surname.
+    """Customers matching `query`: an id prefix (any case), a 4-digit phone tail or name initials.
 
-    Phone and name searches need a contact table (raw/contacts: customer_id, name, phone) and a role that
-    may search by them (`allow_contact`); returns (how the query was read, hits).
+    Name initials are a surname syllable and/or initial consonants (김, ㄱㅁ, 김ㅁ). Phone and name searches
+    need the contacts table (raw/contacts: customer_id, name, phone) and a role that may search by them
+    (`allow_contact`); names and phones leave masked. Returns (how the query was read, hits).
     """
     q = query.strip()
     customers = _files(Lake(lake).raw("customers"))
@@ -174,7 +215,7 @@ def search_customers(
         return "none", []
     if _PHONE_TAIL.match(q):
         mode = "phone_tail"
-    elif _HANGUL_INITIAL.match(q):
+    elif _NAME_INITIALS.match(q):
         mode = "name_initial"
     elif _ID_PREFIX.match(q):
         mode = "id_prefix"
@@ -185,28 +226,36 @@ def search_customers(
     segs = _latest_segments(lake)
     seg_join = f"LEFT JOIN read_parquet({_sql_list(segs)}) s USING (customer_id)" if segs else ""
     seg_col = "s.segment_name" if segs else "NULL"
-    contact_join = f"LEFT JOIN read_parquet({_sql_list(contacts)}) k USING (customer_id)" if contacts else ""
-    name_col, phone_col = ("k.name", "k.phone") if contacts else ("NULL", "NULL")
-    where = {
-        "id_prefix": "upper(c.customer_id) LIKE upper(?) || '%'",
-        "phone_tail": f"right(regexp_replace({phone_col}, '[^0-9]', '', 'g'), 4) = ?",
-        "name_initial": f"left({name_col}, 1) = ?",
-    }[mode]
+    # names and phones are read only for a role allowed to see them (masked), never for an id search by others
+    show_contact = bool(contacts) and allow_contact
+    contact_join = (
+        f"LEFT JOIN read_parquet({_sql_list(contacts)}, union_by_name = true) k USING (customer_id)"
+        if show_contact
+        else ""
+    )
+    name_col, phone_col = ("k.name", "k.phone") if show_contact else ("NULL", "NULL")
+    params: list[str] = [q]
+    if mode == "id_prefix":
+        where = "upper(c.customer_id) LIKE upper(?) || '%'"
+    elif mode == "phone_tail":
+        where = f"right(regexp_replace({phone_col}, '[^0-9]', '', 'g'), 4) = ?"
+    else:
+        where, params = _name_condition(q, name_col)
     con = _connect()
     try:
         rows = con.execute(
             f"SELECT c.customer_id, {name_col}, {phone_col}, c.region_sido, {seg_col} "
-            f"FROM read_parquet({_sql_list(customers)}) c {contact_join} {seg_join} "
+            f"FROM read_parquet({_sql_list(customers)}, union_by_name = true) c {contact_join} {seg_join} "
             f"WHERE {where} ORDER BY c.customer_id LIMIT {int(limit)}",
-            [q],
+            params,
         ).fetchall()
     finally:
         con.close()
     hits = [
         SearchHit(
             cid,
-            (str(name)[0] + "*" * (len(str(name)) - 1)) if name else None,
-            ("***-****-" + re.sub(r"\D", "", str(phone))[-4:]) if phone else None,
+            mask_name(str(name)) if name else None,
+            mask_phone(str(phone)) if phone else None,
             region,
             segment_label(seg),
         )

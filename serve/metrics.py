@@ -12,6 +12,7 @@ __all__ = ["Metrics", "route_label"]
 _CUSTOMER = re.compile(r"^/v1/customers/[^/]+/(recommendations|profile)$")
 _KNOWN = {
     "/v1/models",
+    "/v1/search/customers",
     "/v1/retrain",
     "/v1/keys",
     "/healthz",

@@ -49,6 +49,7 @@ class ServeSettings:
         audit_timeout_s: how long a lookup waits for its audit row before a 503 (fail closed).
         audit_queue: audit rows that may wait for the writer thread before lookups are refused.
         purposes: allowed X-Purpose values of customer lookups (400 otherwise).
+        contact_search_roles: roles that may search by phone tail or name initials (masked, audited).
         online_store / redis_url: sqlite (embedded) or redis (shared by workers and hosts) online stores.
         retrain_command: argv of the background retrain; `{lake}` is replaced by the lake path.
         rescore_command: argv run after a retrain that promoted a new champion (batch scores for it);
@@ -82,6 +83,7 @@ class ServeSettings:
         "campaign",
         "app",
     )
+    contact_search_roles: tuple[str, ...] = ("staff", "ml", "admin")
     online_store: str = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"
     retrain_command: tuple[str, ...] = field(default_factory=_default_retrain_command)
@@ -107,6 +109,7 @@ class ServeSettings:
             "audit_timeout_s": cfg.audit_timeout_s,
             "audit_queue": cfg.audit_queue,
             "purposes": tuple(cfg.purposes),
+            "contact_search_roles": tuple(cfg.contact_search_roles),
             "online_store": cfg.online_store,
             "redis_url": cfg.redis_url,
         }
@@ -119,6 +122,7 @@ class ServeSettings:
         data["lake"] = str(self.lake)
         data["audit_key_file"] = str(self.audit_key_file) if self.audit_key_file else None
         data["purposes"] = list(self.purposes)
+        data["contact_search_roles"] = list(self.contact_search_roles)
         data["retrain_command"] = list(self.retrain_command)
         data["rescore_command"] = list(self.rescore_command)
         return json.dumps(data)
@@ -135,8 +139,9 @@ class ServeSettings:
         data["lake"] = Path(data["lake"])
         if data.get("audit_key_file"):
             data["audit_key_file"] = Path(data["audit_key_file"])
-        if "purposes" in data:
-            data["purposes"] = tuple(data["purposes"])
+        for name in ("purposes", "contact_search_roles"):
+            if name in data:
+                data[name] = tuple(data[name])
         data["retrain_command"] = tuple(data.get("retrain_command") or _default_retrain_command())
         data["rescore_command"] = tuple(data.get("rescore_command", _default_rescore_command()))
         return cls(**data)

@@ -27,6 +27,7 @@ __all__ = [
     "SOURCES",
     "SourceSpec",
     "source_spec",
+    "CONTACTS",
     "CONTRACTS",
     "CUSTOMERS",
     "DECISION_ONLY",
@@ -181,6 +182,23 @@ WEB_EVENTS = Contract(
     enums={"channel": ("web", "app")},
     non_negative=("dwell_s",),
     description="web and app page views by page category (대출금리조회, 카드혜택 …)",
+)
+
+CONTACTS = Contract(
+    "contacts",
+    _s(
+        _req("customer_id", pa.string()),
+        _req("name", pa.string()),
+        _req("phone", pa.string()),
+        _req("updated_at", TS),
+        _opt("ingested_at", TS),
+    ),
+    key=("customer_id",),  # one row per customer: the latest contact details
+    description=(
+        "personal data (issue 18): Korean name and mobile phone per customer, raw zone only (owner-only files); "
+        "read by the staff search alone, which answers masked (김*수, 010-****-1234); never a feature, "
+        "never in the analyst sandbox"
+    ),
 )
 
 CALLS = Contract(
@@ -392,6 +410,7 @@ CONTRACTS: dict[str, Contract] = {
         TRANSACTIONS,
         WEB_EVENTS,
         CALLS,
+        CONTACTS,
         TRANSCRIPTS,
         SIGNALS,
         FEATURE_SNAPSHOT,

@@ -290,6 +290,8 @@ class ServeConfig(_Model):
         audit_timeout_s: how long a lookup waits for its audit row before it is refused (503, fail closed).
         audit_queue: audit rows that may wait for the writer before lookups are refused.
         purposes: allowed values of the X-Purpose header that every customer lookup must send.
+        contact_search_roles: key roles that may search customers by phone tail or name initials (answers
+            are masked and audited); others search by customer id prefix only.
         online_store: where the service reads (and events write) online vectors and top-k: sqlite (embedded,
             one host) or redis (many workers or hosts; each new materialisation is copied there).
         redis_url: the Redis of `online_store: redis` (redis://host:port/db).
@@ -320,6 +322,8 @@ class ServeConfig(_Model):
         ],
         min_length=1,
     )
+    # pydantic copies a mutable default per instance
+    contact_search_roles: list[Literal["staff", "ml", "admin"]] = ["staff", "ml", "admin"]  # noqa: RUF012
     online_store: Literal["sqlite", "redis"] = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"
 

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from cdna.contracts.schemas import (
     CALLS,
+    CONTACTS,
     CUSTOMERS,
     HOLDINGS,
     PRODUCTS,
@@ -46,7 +47,7 @@ from cdna.ingest.world.behaviour import (
     draw_web_events,
 )
 from cdna.ingest.world.calls import draw_calls
-from cdna.ingest.world.population import draw_population, name_pool
+from cdna.ingest.world.population import Population, draw_population, name_pool
 from cdna.ingest.world.scripts import Persona, Turn, asr_like, call_script, make_persona
 from cdna.ingest.world.vocab import EVENTS
 
@@ -118,6 +119,7 @@ class WorldChunk:
     truth_events: pa.Table
     truth_calls: pa.Table
     truth_scripts: pa.Table
+    contacts: pa.Table
     audio_jobs: list[AudioJob] = field(default_factory=list)
 
 
@@ -229,7 +231,43 @@ def generate_chunk(
     )
     chunk_out = _calls_tables(opts, plan, pop, ids, chunk, prerendered, audio_calls)
     return WorldChunk(
-        pop.to_table(), holdings, transactions, web_events, truth_events=truth_events, **chunk_out
+        pop.to_table(),
+        holdings,
+        transactions,
+        web_events,
+        truth_events=truth_events,
+        contacts=_contacts_table(cfg.seed, pop, chunk),
+        **chunk_out,
+    )
+
+
+def _contacts_table(seed: int, pop: Population, chunk: int) -> pa.Table:
+    """Each customer's name and mobile phone: the persona they give in their calls (same seed), so a
+    teller's search finds the caller; a landline persona gets a mobile of its own."""
+    names, phones = [], []
+    for c in range(len(pop.ids)):
+        persona = make_persona(
+            np.random.default_rng([seed, 1, chunk, c]),
+            date(1970, 1, 1) + timedelta(days=int(pop.birth_days[c])),
+            str(pop.gender[c]),
+            str(pop.sido[c]),
+            str(pop.sigungu[c]),
+        )
+        phone = persona.phone
+        if not phone.startswith("010-"):
+            digits = np.random.default_rng([seed, 4, chunk, c]).integers(0, 10, 8)
+            phone = "010-{}-{}".format("".join(map(str, digits[:4])), "".join(map(str, digits[4:])))
+        names.append(persona.name)
+        phones.append(phone)
+    joined = pop.join_days.astype("int64") * 86_400_000_000  # contact details registered when they joined
+    return pa.table(
+        {
+            "customer_id": pa.array(pop.ids),
+            "name": pa.array(names, pa.string()),
+            "phone": pa.array(phones, pa.string()),
+            "updated_at": _ts(joined),
+            "ingested_at": pa.nulls(len(pop.ids), TS),
+        }
     )
 
 
@@ -474,6 +512,7 @@ def write_world(
             ("transactions", part.transactions, TRANSACTIONS.schema),
             ("web_events", part.web_events, WEB_EVENTS.schema),
             ("calls", part.calls, CALLS.schema),
+            ("contacts", part.contacts, CONTACTS.schema),
         ):
             streams.append(lake.raw_file(name), table, schema)
             counts[name] = counts.get(name, 0) + table.num_rows

@@ -192,13 +192,13 @@
       .catch(fail);
   }
 
-  // --- search: id prefix (any case), 4-digit phone tail or surname; one hit opens directly ---
+  // --- search: id prefix (any case), 4-digit phone tail or name initials (김, ㄱㅁ); one hit opens directly ---
   var SEARCH_EMPTY = { id_prefix: "고객을 찾을 수 없습니다 — 이 번호로 시작하는 고객이 없습니다.",
                        phone_tail: "고객을 찾을 수 없습니다 — 이 전화번호 뒷자리의 고객이 없습니다.",
-                       name_initial: "고객을 찾을 수 없습니다 — 이 성의 고객이 없습니다.",
+                       name_initial: "고객을 찾을 수 없습니다 — 이 성이나 초성의 고객이 없습니다.",
                        phone_tail_unavailable: "전화번호 검색은 연락처가 등록되고 권한이 있을 때만 됩니다.",
                        name_initial_unavailable: "이름 검색은 연락처가 등록되고 권한이 있을 때만 됩니다.",
-                       invalid: "고객번호 앞부분, 전화번호 뒤 4자리, 또는 성 한 글자를 입력하세요." };
+                       invalid: "고객번호 앞부분, 전화번호 뒤 4자리, 성 한 글자 또는 이름 초성(예: ㄱㅁ)을 입력하세요." };
   function renderHits(res) {
     var ul = $("hits");
     ul.textContent = "";
@@ -208,7 +208,7 @@
       b.type = "button";
       b.addEventListener("click", function () { openCustomer(h.customer_id); });
       li.appendChild(b);
-      var info = [h.name, h.phone_tail, h.region, h.segment].filter(function (x) { return x; }).join(" · ");
+      var info = [h.name, h.phone, h.region, h.segment].filter(function (x) { return x; }).join(" · ");
       li.appendChild(el("span", "muted", info));
       ul.appendChild(li);
     });

@@ -85,5 +85,7 @@ def test_console_shows_korean_recommendations_and_profile(lake: Lake, keys: Keys
     rows = AuditLog(audit_path(lake.root)).export(
         __import__("datetime").date(2000, 1, 1), __import__("datetime").date(2100, 1, 1)
     )
-    # two opened customers x (recommendations, profile); the search that found nobody read no customer
-    assert {r["purpose"] for r in rows} == {"sales"} and len(rows) == 4
+    # two customers x (the search that showed them, recommendations, profile); the search that found nobody
+    # showed no customer
+    assert {r["purpose"] for r in rows} == {"sales"} and len(rows) == 6
+    assert sum(r["endpoint"] == "/v1/search/customers" for r in rows) == 2

@@ -33,6 +33,13 @@ def test_teller_finds_a_customer_reads_likelihood_opens_evidence_and_market(lake
             page.goto(f"{base}/console")
             page.fill("#api-key", keys.staff)
             page.click("#save-key")
+            # name initials (초성) list customers with masked names and phones only (issue 18)
+            page.fill("#customer-id", "ㅂㅁ")
+            page.click("#search")
+            page.wait_for_selector("#hits li.hit", timeout=15000)
+            listed = page.inner_text("#hits")
+            assert "박*준" in listed and "010-****-" in listed and "민준" not in listed
+            page.screenshot(path=str(SHOTS / "console-search-initials.png"), full_page=True)
             # a lower-case prefix lists several customers; one click opens one
             page.fill("#customer-id", "c000001")
             page.click("#search")

@@ -75,11 +75,58 @@ def test_search_by_prefix_phone_tail_and_surname_by_role(rich: TestClient, keys:
     ]
     tail = rich.get("/v1/search/customers?q=5004", headers=keys.h()).json()
     assert [h["customer_id"] for h in tail["hits"]] == ["C0000005"]
-    assert tail["hits"][0]["phone_tail"] == "***-****-5004" and tail["hits"][0]["name"] == "김**"
+    assert tail["hits"][0]["phone"] == "010-****-5004" and tail["hits"][0]["name"] == "김*준"
     kim = rich.get("/v1/search/customers?q=김", headers=keys.h()).json()
     assert kim["hits"] and all(h["name"].startswith("김") for h in kim["hits"])
-    ml = rich.get("/v1/search/customers?q=5004", headers=keys.h("ml")).json()
-    assert ml["mode"] == "phone_tail_unavailable" and ml["hits"] == []
+    assert rich.get("/v1/search/customers?q=5004", headers=keys.h(purpose=None)).status_code == 400
+
+
+def test_search_by_name_initials_answers_masked(rich: TestClient, keys: Keys) -> None:
+    """초성: ㄱㅁ finds 김민준 (and 고민…), 김ㅁ the same surname only, ㅂㅁㅈ 박민준; nothing unmasked leaves."""
+    for q, surname in (("ㄱㅁ", "김"), ("김ㅁ", "김"), ("ㅂㅁㅈ", "박"), ("ㅊ", "최")):
+        body = rich.get("/v1/search/customers", params={"q": q}, headers=keys.h()).json()
+        assert body["mode"] == "name_initial" and body["hits"], q
+        assert {h["name"] for h in body["hits"]} == {f"{surname}*준"}, q
+        assert all(h["phone"].startswith("010-****-") for h in body["hits"])
+    none = rich.get("/v1/search/customers", params={"q": "ㅎㅎ"}, headers=keys.h()).json()
+    assert none == {"query": "ㅎㅎ", "mode": "name_initial", "hits": []}
+    text = rich.get("/v1/search/customers", params={"q": "ㄱ"}, headers=keys.h()).text
+    assert "민준" not in text and "-1004-" not in text  # no full name, no middle digits
+
+
+def test_contact_search_roles_come_from_the_config(lake: Lake, keys: Keys) -> None:
+    add_insight_tables(lake, N_CUSTOMERS)
+    app = create_app(settings_for(lake, contact_search_roles=("staff", "admin")))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        ml = c.get("/v1/search/customers?q=5004", headers=keys.h("ml")).json()
+        assert ml["mode"] == "phone_tail_unavailable" and ml["hits"] == []
+        by_id = c.get("/v1/search/customers?q=C0000005", headers=keys.h("ml")).json()
+        assert by_id["hits"][0]["name"] is None and by_id["hits"][0]["phone"] is None  # ids only for ml
+        admin = c.get("/v1/search/customers?q=ㅂ", headers=keys.h("admin")).json()
+        assert admin["hits"] and admin["hits"][0]["name"] == "박*준"
+
+
+def test_every_customer_a_search_shows_is_audited(rich: TestClient, keys: Keys, lake: Lake) -> None:
+    from datetime import date
+
+    from cdna.serve.audit import AuditLog, audit_path
+
+    shown = rich.get("/v1/search/customers", params={"q": "ㅂㅁ", "limit": 3}, headers=keys.h()).json()
+    ids = [h["customer_id"] for h in shown["hits"]]
+    assert len(ids) == 3
+    rich.get("/v1/search/customers", params={"q": "ㅎㅎ"}, headers=keys.h())  # found nobody: showed nobody
+    rows = AuditLog(audit_path(lake.root)).export(date(2000, 1, 1), date(2100, 1, 1))
+    searched = [r for r in rows if r["endpoint"] == "/v1/search/customers"]
+    assert sorted(r["customer_id"] for r in searched) == sorted(ids)
+    assert {(r["key_name"], r["purpose"], r["status"]) for r in searched} == {("staff-kim", "review", 200)}
+
+
+def test_masking_and_initials() -> None:
+    from cdna.serve.insight import choseong, mask_name, mask_phone
+
+    assert [mask_name(n) for n in ("김민수", "남궁민수", "이수", "김")] == ["김*수", "남**수", "이*", "김"]
+    assert mask_phone("010-1234-5678") == "010-****-5678" and mask_phone("01012345678") == "010-****-5678"
+    assert choseong("김민수") == "ㄱㅁㅅ" and choseong("쌍용A") == "ㅆㅇA"
 
 
 def test_market_trends_by_segment_and_region(rich: TestClient, keys: Keys) -> None:
