@@ -74,33 +74,52 @@ def test_many_threads_never_hold_one_name_at_once(tmp_path: Path) -> None:
     assert list(lake.locks.iterdir()) == []
 
 
-def test_ctrl_c_in_the_nightly_leaves_no_lock_files(tmp_path: Path) -> None:
-    """SIGINT to the whole process group (what a terminal's Ctrl-C does) while the night holds its locks."""
-    root = tmp_path / "lake"
-    cdna = [sys.executable, "-m", "cdna"]
-    subprocess.run(
-        [*cdna, "world", "--customers", "150", "--out", str(root)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+def _interrupt_when_locked(argv: list[str], lake: Lake, wanted: int) -> tuple[list[str], int, str]:
+    """Run `cdna ARGV`, send SIGINT to its process group (a terminal's Ctrl-C) once `wanted` locks are held."""
     proc = subprocess.Popen(
-        [*cdna, "nightly", "--lake", str(root), "--date", "2025-06-30"],
+        [sys.executable, "-m", "cdna", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
-    locks = Lake.at(root).locks
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     held: list[str] = []
     while time.monotonic() < deadline and proc.poll() is None:
-        held = sorted(p.name for p in locks.glob("*.lock")) if locks.is_dir() else []
-        if len(held) >= 2:  # the night's own lock and a stage's partition lock
+        held = sorted(p.name for p in lake.locks.glob("*.lock")) if lake.locks.is_dir() else []
+        if len(held) >= wanted:
             break
         time.sleep(0.05)
-    assert "nightly.lock" in held, f"the night never held its lock (exit {proc.poll()}, {held})"
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err[-2000:]
-    assert list(locks.iterdir()) == [], f"left in {locks}: {[p.name for p in locks.iterdir()]}"
+    return held, proc.returncode, err
+
+
+def test_ctrl_c_in_the_nightly_leaves_no_lock_files(tmp_path: Path) -> None:
+    """While the night holds its own lock and a stage's partition lock."""
+    root = tmp_path / "lake"
+    subprocess.run(
+        [sys.executable, "-m", "cdna", "world", "--customers", "150", "--out", str(root)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    lake = Lake.at(root)
+    held, code, err = _interrupt_when_locked(
+        ["nightly", "--lake", str(root), "--date", "2025-06-30"], lake, 2
+    )
+    assert "nightly.lock" in held, f"the night never held its lock (exit {code}, {held})"
+    assert code == 130, err[-2000:]
+    assert list(lake.locks.iterdir()) == [], f"left in {lake.locks}: {[p.name for p in lake.locks.iterdir()]}"
+
+
+def test_ctrl_c_in_the_demo_leaves_no_lock_files(tmp_path: Path) -> None:
+    """While the demo transcribes last night's recordings (one partition lock per day)."""
+    root = tmp_path / "demo"
+    held, code, err = _interrupt_when_locked(
+        ["demo", "--customers", "150", "--out", str(root)], Lake.at(root, create=True), 1
+    )
+    assert held and all(h.startswith("transcripts-date=") for h in held), (code, held)
+    assert code == 130 and "interrupted" in err, err[-2000:]
+    lake = Lake.at(root)
+    assert list(lake.locks.iterdir()) == [], f"left in {lake.locks}: {[p.name for p in lake.locks.iterdir()]}"
