@@ -139,9 +139,18 @@ class ReasonContext:
 
     def pages_for(self, pid: str) -> list[str]:
         """Korean page categories that are evidence for the product."""
-        return [
-            self.web_pages[w] for w, ps in self.web_page_products.items() if pid in ps and w in self.web_pages
-        ]
+        known = self._pages_for
+        if pid not in known:
+            known[pid] = [
+                self.web_pages[w]
+                for w, ps in self.web_page_products.items()
+                if pid in ps and w in self.web_pages
+            ]
+        return list(known[pid])
+
+    @cached_property
+    def _pages_for(self) -> dict[str, list[str]]:
+        return {}
 
 
 @dataclass
