@@ -31,14 +31,16 @@ __all__ = ["LiveFeatures", "VIEWS_OF_TABLE"]
 
 _log = logging.getLogger(__name__)
 
-# Which source tables feed which feature views (derived columns are re-derived after any change).
+# Which source tables feed which feature views here (derived columns are re-derived after any change).
+# Signals feed the spend view only through memo categories, which this engine fixes at start (events bring
+# call signals only), so a call event leaves spend as it was.
 VIEWS_OF_TABLE: dict[str, tuple[str, ...]] = {
     "customers": ("profile",),
     "transactions": ("transactions", "spend"),
     "holdings": ("holdings",),
     "web_events": ("web",),
     "calls": ("calls",),
-    "signals": ("signals", "spend"),
+    "signals": ("signals",),
 }
 # event-time column and identity of each source as `src_<table>` exposes them
 _KEY = {
