@@ -94,9 +94,18 @@ class LiveFeatures:
                 "CREATE TABLE _memo_map AS SELECT source_id, arg_max(label, score) AS category FROM mem_signals "
                 "WHERE source = 'memo' AND kind = 'interest' GROUP BY source_id"
             )
+            # ... and with the map fixed, each transaction's category is too: held with the row, it spares
+            # the transactions and spend views a join with the whole map per query (issue 16)
             self.con.execute(
-                "CREATE OR REPLACE TEMP VIEW src_transactions_cat AS SELECT t.*, m.category FROM _txn_base t "
+                "CREATE TABLE mem_transactions_cat AS SELECT t.*, m.category FROM _txn_base t "
                 "LEFT JOIN _memo_map m ON m.source_id = t.txn_id"
+            )
+            self.con.execute("DROP TABLE mem_transactions")
+            self.con.execute(
+                "CREATE VIEW mem_transactions AS SELECT * EXCLUDE (category) FROM mem_transactions_cat"
+            )
+            self.con.execute(
+                "CREATE OR REPLACE TEMP VIEW src_transactions_cat AS SELECT * FROM mem_transactions_cat"
             )
         ids = self.con.execute("SELECT DISTINCT customer_id FROM mem_customers").fetchall()
         self.customers: set[str] = {r[0] for r in ids}
@@ -133,14 +142,20 @@ class LiveFeatures:
             )
         key = _KEY[name]
         on = " AND ".join(f"m.{k} = n.{k}" for k in key)
+        new = (
+            f"SELECT n.* FROM (SELECT * FROM (SELECT {', '.join(parts)} FROM _incoming) QUALIFY row_number() "
+            f"OVER (PARTITION BY {', '.join(key)}) = 1) n WHERE n.ts <= now() AND NOT EXISTS "
+            f"(SELECT 1 FROM mem_{name} m WHERE {on})"
+        )
         self.con.register("_incoming", table)
         try:
-            # one statement (a temp table of the new rows first cost a second query per table and batch)
-            n = self.con.execute(
-                f"INSERT INTO mem_{name} SELECT n.* FROM (SELECT * FROM (SELECT {', '.join(parts)} FROM _incoming) "
-                f"QUALIFY row_number() OVER (PARTITION BY {', '.join(key)}) = 1) n WHERE n.ts <= now() AND NOT "
-                f"EXISTS (SELECT 1 FROM mem_{name} m WHERE {on})"
-            ).fetchall()
+            if name != "transactions" or self.lexicon:
+                n = self.con.execute(f"INSERT INTO mem_{name} {new}").fetchall()
+            else:  # the rows are held with their (fixed) memo category
+                n = self.con.execute(
+                    f"INSERT INTO mem_transactions_cat SELECT t.*, c.category FROM ({new}) t "
+                    "LEFT JOIN _memo_map c ON c.source_id = t.txn_id"
+                ).fetchall()
         finally:
             self.con.unregister("_incoming")
         return int(n[0][0]) if n else 0
