@@ -212,8 +212,22 @@ class LightGBMRecommender(BaseEstimator):  # type: ignore[misc]
         cols = self.feature_names_
         _need(customers, [c for c in cols if c not in per_pair], "LightGBMRecommender")
         out = np.full((len(customers), len(cols)), np.nan, dtype=np.float32)
+        dtypes = customers.dtypes
+        # NumPy number and bool columns in one conversion (the same casts; a column at a time cost ~7 ms
+        # for an event's one customer, issue 16)
+        plain = [
+            j
+            for j, c in enumerate(cols)
+            if c not in per_pair
+            and c not in self.categories_
+            and isinstance(dtypes[c], np.dtype)
+            and dtypes[c].kind in "fiub"
+        ]
+        if plain:
+            out[:, plain] = customers[[cols[j] for j in plain]].to_numpy(dtype=np.float32)
+        done = set(plain)
         for j, c in enumerate(cols):
-            if c not in per_pair:
+            if c not in per_pair and j not in done:
                 out[:, j] = self._column(c, customers[c])
         return out
 
