@@ -369,7 +369,10 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=15.0)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument(
-        "--warmup", type=float, default=2.0, help="seconds of load before each measured run (wrk only; 0: none)"
+        "--warmup",
+        type=float,
+        default=2.0,
+        help="seconds of load before each measured run (wrk only; 0: none)",
     )
     ap.add_argument(
         "--rate", type=float, default=0, help="offered load in req/s (wrk only; default: saturate)"
@@ -456,7 +459,9 @@ def main() -> None:
             ref_base = f"http://127.0.0.1:{ref_port}"
             if tool == "wrk":
                 if args.warmup:
-                    _run_wrk(ref_base, key, ids, args.k, args.warmup, args.connections, args.threads, args.rate)
+                    _run_wrk(
+                        ref_base, key, ids, args.k, args.warmup, args.connections, args.threads, args.rate
+                    )
                 ref = _run_wrk(
                     ref_base, key, ids, args.k, args.duration, args.connections, args.threads, args.rate
                 )
