@@ -128,9 +128,13 @@ def audit_path(lake_root: Path) -> Path:
     return Lake(Path(lake_root)).audit_db
 
 
+# One encoder: `json.dumps` with options builds a new encoder per call, a visible part of each audit row.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(row: dict[str, Any]) -> str:
     """The canonical JSON of a row's fields (sorted keys, no spaces, UTF-8)."""
-    return json.dumps({k: row[k] for k in _FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode({k: row[k] for k in _FIELDS})
 
 
 def row_hash(prev_hash: str, row: dict[str, Any]) -> str:

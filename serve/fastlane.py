@@ -24,6 +24,7 @@ import orjson
 from cdna.recommend.offers import PURPOSE_CHANNELS
 from cdna.serve.deps import AppContext
 from cdna.serve.keys import KeyRecord, role_allows
+from cdna.serve.metrics import route_label
 from cdna.serve.models import CUSTOMER_ID_PATTERN
 from cdna.serve.observe import Receive, Scope, Send, audit_lookup, send_withheld
 from cdna.serve.offers import log_offers
@@ -35,6 +36,7 @@ __all__ = ["FastLookup"]
 
 _PATH = re.compile("/v1/customers/(" + CUSTOMER_ID_PATTERN.strip("^$") + ")/recommendations")
 _K = re.compile(rb"k=([1-9][0-9]{0,3})")
+_ROUTE = route_label("/v1/customers/C/recommendations")  # the metrics and audit label of every lookup here
 _DEFAULT_K = 5  # the route's default for `k`
 _CACHE_ROWS = 200_000  # rendered answers kept (a few KB each); the cache starts over when full
 
@@ -148,7 +150,7 @@ class FastLookup:
             data = orjson.dumps(body)
         path = scope["path"]
         status = 200
-        if await audit_lookup(ctx, lookup.key, lookup.customer_id, path, "GET", lookup.purpose, 200):
+        if await audit_lookup(ctx, lookup.key, lookup.customer_id, path, "GET", lookup.purpose, 200, _ROUTE):
             await send(
                 {
                     "type": "http.response.start",
@@ -163,6 +165,6 @@ class FastLookup:
         else:
             status = 503
             await send_withheld(ctx, scope, receive, send)
-        ctx.metrics.observe(path, "GET", status, time.perf_counter() - t0)
+        ctx.metrics.observe(path, "GET", status, time.perf_counter() - t0, _ROUTE)
         self.answered += 1
         return True

@@ -46,6 +46,7 @@ class Metrics:
     """
 
     def __init__(self) -> None:
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "cdna_http_requests_total",
@@ -68,11 +69,18 @@ class Metrics:
         self.ready = Gauge("cdna_ready", "1 while a serving snapshot is live", registry=self.registry)
         self.degraded = Gauge("cdna_degraded", "1 while the last reload failed", registry=self.registry)
 
-    def observe(self, path: str, method: str, status: int, seconds: float) -> None:
-        """Count one request."""
-        route = route_label(path)
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+    def observe(self, path: str, method: str, status: int, seconds: float, route: str | None = None) -> None:
+        """Count one request (`route`: its label when the caller knows it)."""
+        route = route or route_label(path)
+        key = (route, method, status)
+        child = self._children.get(key)
+        if child is None:  # labels() validates and hashes on every call: keep each series' child
+            child = self._children[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route),
+            )
+        child[0].inc()
+        child[1].observe(seconds)
 
     def refresh(self, ctx: Any) -> None:
         """Update the serving gauges from the holder (on each scrape)."""

@@ -39,14 +39,21 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 async def audit_lookup(
-    ctx: AppContext, rec: KeyRecord, customer: str, path: str, method: str, purpose: str | None, status: int
+    ctx: AppContext,
+    rec: KeyRecord,
+    customer: str,
+    path: str,
+    method: str,
+    purpose: str | None,
+    status: int,
+    route: str | None = None,
 ) -> bool:
     """Queue the lookup's audit row and wait for its commit; False when it was not written in time (withhold).
 
     Waiting is an `await`, never a blocking call: while the audit database is locked by another process,
     other requests (`/healthz` above all) are served as usual (issue #15).
     """
-    entry = AuditEntry(rec.name, rec.role, customer, route_label(path), method, purpose, status)
+    entry = AuditEntry(rec.name, rec.role, customer, route or route_label(path), method, purpose, status)
     writer = ctx.writer
     assert writer is not None
     loop = asyncio.get_running_loop()
