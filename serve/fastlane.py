@@ -67,6 +67,7 @@ class FastLookup:
         self.answered = 0  # lookups answered here (the rest went to the app)
         # (customer, k) -> (serving data, stored row, body, JSON): a body is rendered once per stored row
         self._rendered: dict[tuple[str, int], tuple[Serving, str | bytes, dict[str, Any], bytes]] = {}
+        self._rendered_for: Serving | None = None
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Answer the request when it is a plain lookup; False (nothing sent, nothing recorded) otherwise."""
@@ -120,6 +121,9 @@ class FastLookup:
         store = live.recs_store
         stored = store.stored(customer_id) if store is not None else None
         if stored is not None:
+            if self._rendered_for is not live:  # a swap: drop renders of the old data (and its memory)
+                self._rendered.clear()
+                self._rendered_for = live
             hit = self._rendered.get((customer_id, k))
             if hit is not None and hit[0] is live and hit[1] == stored:
                 return hit[2], hit[3]
