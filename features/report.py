@@ -16,7 +16,7 @@ from cdna.core.lake import atomic_write_text  # noqa: E402
 from cdna.core.report import figure, korean_font, render_page  # noqa: E402
 from cdna.features.segments import Segmentation  # noqa: E402
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["render_report", "segmentation_curves", "write_report"]
 
 
 _PROFILE = {
@@ -57,7 +57,8 @@ def _img(fig: plt.Figure, alt: str, heading: str = "") -> dict[str, str]:
     return {"alt": alt, "src": figure(fig), "heading": heading}
 
 
-def _curves(seg: Segmentation) -> dict[str, str]:
+def segmentation_curves(seg: Segmentation) -> plt.Figure:
+    """The elbow and silhouette curves of a segmentation, with the chosen k (segment and type reports)."""
     korean_font()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     ks = sorted(seg.inertia_)
@@ -69,7 +70,11 @@ def _curves(seg: Segmentation) -> dict[str, str]:
     axes[1].axvline(seg.k_, color="grey", ls="--", label=f"선택 k={seg.k_}")
     axes[1].set(title="k별 실루엣 점수", xlabel="세그먼트 수 k", ylabel="실루엣")
     axes[1].legend()
-    return _img(fig, "세그먼트 수 선택 곡선")
+    return fig
+
+
+def _curves(seg: Segmentation) -> dict[str, str]:
+    return _img(segmentation_curves(seg), "세그먼트 수 선택 곡선")
 
 
 def _rfm_boxes(df: pd.DataFrame, seg: Segmentation) -> dict[str, str]:

@@ -11,24 +11,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from cdna.core.lake import atomic_write_text  # noqa: E402
 from cdna.core.report import figure, korean_font, render_page  # noqa: E402
+from cdna.features.report import segmentation_curves  # noqa: E402
 from cdna.features.types_run import TypesResult  # noqa: E402
 
 __all__ = ["render_types_report", "write_types_report"]
 
 
 def _curves(res: TypesResult) -> str:
-    seg = res.segmentation
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-    ks = sorted(seg.inertia_)
-    axes[0].plot(ks, [seg.inertia_[k] for k in ks], "o-")
-    axes[0].axvline(seg.elbow_k_, color="grey", ls="--", label=f"엘보 k={seg.elbow_k_}")
-    axes[0].set(title="엘보: k별 관성", xlabel="k", ylabel="inertia")
-    axes[0].legend()
-    axes[1].plot(ks, [seg.silhouette_[k] for k in ks], "o-", color="tab:green")
-    axes[1].axvline(seg.k_, color="tab:red", ls="--", label=f"사용 k={seg.k_}")
-    axes[1].set(title="k별 실루엣", xlabel="k", ylabel="silhouette")
-    axes[1].legend()
-    return figure(fig)
+    return figure(segmentation_curves(res.segmentation))
 
 
 def _sizes(res: TypesResult) -> str:

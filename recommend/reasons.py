@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdna.contracts.labels import value_label
 from cdna.core.config import IntentTaxonomy, MemoTaxonomy, ProductCatalog
 
 __all__ = [
@@ -29,23 +30,6 @@ __all__ = [
     "explain",
     "sentence",
 ]
-
-_HOUSEHOLD = {
-    "single": "1인 가구",
-    "couple": "부부 가구",
-    "couple_kids": "자녀가 있는 가구",
-    "single_parent": "한부모 가구",
-    "with_parents": "부모와 동거",
-    "senior": "고령 가구",
-}
-_INCOME = {
-    "none": "소득 없음",
-    "under_30m": "연 3천만 원 미만",
-    "30_50m": "연 3~5천만 원",
-    "50_70m": "연 5~7천만 원",
-    "70_100m": "연 7천만~1억 원",
-    "over_100m": "연 1억 원 이상",
-}
 
 
 @dataclass(frozen=True)
@@ -358,8 +342,8 @@ _SIMPLE: dict[str, Callable[[Any], str | None]] = {
     "cand_family_held": lambda v: f"같은 계열 상품을 {_n(v)}개 보유하고 있습니다",
     "salary_detected": lambda v: "최근 3개월 중 2개월 이상 급여가 들어왔습니다" if v else None,
     "salary_months_90d": lambda v: f"최근 3개월 중 {_n(v)}개월 급여가 들어왔습니다",
-    "household": lambda v: f"{_HOUSEHOLD.get(str(v), str(v))}입니다",
-    "income_band": lambda v: f"소득 구간이 {_INCOME.get(str(v), str(v))}입니다",
+    "household": lambda v: f"{value_label('household', v)}입니다",
+    "income_band": lambda v: f"소득 구간이 {value_label('income_band', v)}입니다",
     "tenure_days": lambda v: (
         f"{float(v) / 365.25:.0f}년째 거래하고 있습니다"
         if float(v) >= 365

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdna.core.config import ServeConfig
+from cdna.core.config import DEFAULT_PURPOSES, ServeConfig
 from cdna.core.errors import ConfigError
 from cdna.core.lake import Lake
 
@@ -74,15 +74,7 @@ class ServeSettings:
     audit_timeout_s: float = 2.0
     audit_queue: int = 10000
     fast_lookup: bool = True
-    purposes: tuple[str, ...] = (
-        "counseling",
-        "sales",
-        "complaint",
-        "review",
-        "compliance",
-        "campaign",
-        "app",
-    )
+    purposes: tuple[str, ...] = DEFAULT_PURPOSES
     contact_search_roles: tuple[str, ...] = ("staff", "ml", "admin")
     online_store: str = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"

@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource
 from cdna.core.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_PURPOSES",
     "AsrConfig",
     "Config",
     "FeaturesConfig",
@@ -274,6 +275,10 @@ class RecommendConfig(_Model):
     memo_category_products: dict[str, list[str]] = Field(default_factory=dict)
 
 
+# Why staff may look a customer up (X-Purpose): the service's default list, also the config's default.
+DEFAULT_PURPOSES = ("counseling", "sales", "complaint", "review", "compliance", "campaign", "app")
+
+
 class ServeConfig(_Model):
     """Staff service options (see serve/).
 
@@ -311,15 +316,7 @@ class ServeConfig(_Model):
     audit_timeout_s: float = Field(2.0, gt=0)
     audit_queue: int = Field(10000, ge=1)
     purposes: list[str] = Field(
-        default_factory=lambda: [
-            "counseling",
-            "sales",
-            "complaint",
-            "review",
-            "compliance",
-            "campaign",
-            "app",
-        ],
+        default_factory=lambda: list(DEFAULT_PURPOSES),
         min_length=1,
     )
     # pydantic copies a mutable default per instance
