@@ -123,3 +123,38 @@ def test_ctrl_c_in_the_demo_leaves_no_lock_files(tmp_path: Path) -> None:
     assert code == 130 and "interrupted" in err, err[-2000:]
     lake = Lake.at(root)
     assert list(lake.locks.iterdir()) == [], f"left in {lake.locks}: {[p.name for p in lake.locks.iterdir()]}"
+
+
+def test_an_error_raised_while_unwinding_from_ctrl_c_is_the_interrupt() -> None:
+    """Ctrl-C between a thread's creation and start made clean-up fail ("cannot join thread before it is
+    started"): exit 130 with the interrupt message, not a crash (seen once in CI, demo during transcription)."""
+    from cdna.cli.app import raised_while_interrupted
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise RuntimeError("cannot join thread before it is started")
+    except RuntimeError as exc:
+        assert raised_while_interrupted(exc)
+    assert not raised_while_interrupted(RuntimeError("a real crash"))
+    try:
+        try:
+            raise ValueError("first")
+        except ValueError as inner:
+            raise RuntimeError("second") from inner
+    except RuntimeError as exc:
+        assert not raised_while_interrupted(exc)
+
+
+def test_main_exits_130_when_clean_up_fails_after_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cdna.cli.app as cli
+
+    def command(**_: object) -> int:
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise RuntimeError("cannot join thread before it is started")
+
+    monkeypatch.setattr(cli, "app", command)
+    assert cli.main(["demo"]) == 130

@@ -26,7 +26,7 @@ try:
 except ImportError:  # pragma: no cover - typer without a vendored click
     pass
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "raised_while_interrupted"]
 
 HELP = """Customer DNA — turn what bank customers [bold]say and write[/] into explained product recommendations.
 
@@ -184,16 +184,36 @@ def main(argv: list[str] | None = None) -> int:
         )
         code = 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence turns crashes into exit 1
-        if debug:
-            logging.exception("unexpected error")
-        out.error(
-            f"unexpected {type(exc).__name__}: {exc}\n  → rerun with --debug for the traceback, "
-            "and report it with the command line you used"
-        )
-        code = 1
+        if raised_while_interrupted(exc):
+            # Ctrl-C landed inside clean-up code (a pool or progress thread not started yet) that then failed:
+            # the user interrupted, nothing crashed (issue 18: "a clean Ctrl-C").
+            if debug:
+                logging.exception("error while unwinding from Ctrl-C")
+            out.error(_INTERRUPTED)
+            code = 130
+        else:
+            if debug:
+                logging.exception("unexpected error")
+            out.error(
+                f"unexpected {type(exc).__name__}: {exc}\n  → rerun with --debug for the traceback, "
+                "and report it with the command line you used"
+            )
+            code = 1
     if __name__ == "__main__":
         sys.exit(code)
     return code
+
+
+def raised_while_interrupted(exc: BaseException) -> bool:
+    """Whether `exc` was raised while a KeyboardInterrupt was being handled (anywhere in its chain)."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 def _console_main() -> None:
