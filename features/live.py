@@ -109,6 +109,12 @@ class LiveFeatures:
             )
         ids = self.con.execute("SELECT DISTINCT customer_id FROM mem_customers").fetchall()
         self.customers: set[str] = {r[0] for r in ids}
+        # every customer's vector of one day computed ahead (see `prime`), and the tables that got rows
+        # of each customer since
+        self.primed_day: date | None = None
+        self._primed: pa.Table | None = None
+        self._primed_at: dict[str, int] = {}
+        self._touched: dict[str, set[str]] = {}
 
     # ------------------------------------------------------------------ rows in
 
@@ -123,6 +129,9 @@ class LiveFeatures:
                 if name not in _KEY or table.num_rows == 0:
                     continue
                 added[name] = self._insert(name, table)
+                if self._primed is not None and added[name]:
+                    for c in set(table.column("customer_id").to_pylist()) - {None}:
+                        self._touched.setdefault(c, set()).add(name)
             if added.get("transactions") and self.lexicon:
                 from cdna.features.sources import _lexicon_map
 
@@ -239,25 +248,63 @@ class LiveFeatures:
             self._views[key] = name
         return name
 
+    def prime(self, as_of: date, limit: int = 200_000) -> int:
+        """Compute every customer's vector as of `as_of` ahead of the events of that day; returns how many.
+
+        The first event of the day for a customer then starts from this vector and recomputes only the
+        views its tables feed (plus those of any rows of that customer added since), not the whole vector:
+        the full query costs ~65 ms of planning even for one customer (issue 16, item 6). Banks with more
+        than `limit` customers are not primed (the vectors would hold ~1.5 kB each in memory).
+        """
+        if len(self.customers) > limit:
+            return 0
+        table = self.vectors(sorted(self.customers), as_of)
+        with self._lock:
+            self._primed = table
+            self._primed_at = {c: i for i, c in enumerate(table.column("customer_id").to_pylist())}
+            self._touched = {}
+            self.primed_day = as_of
+        _log.info("primed %d vectors as of %s for the event path", table.num_rows, as_of)
+        return table.num_rows
+
+    def _from_primed(self, customers: Collection[str], as_of: date) -> dict[str, dict[str, Any]]:
+        """The primed vectors of those of `customers` that have one of `as_of`."""
+        if self._primed is None or self.primed_day != as_of:
+            return {}
+        at = [(c, self._primed_at[c]) for c in customers if c in self._primed_at]
+        if not at:
+            return {}
+        rows = self._primed.take(pa.array([i for _, i in at], pa.int64())).to_pylist()
+        return {c: r for (c, _), r in zip(at, rows, strict=True)}
+
     def update(
         self, current: dict[str, dict[str, Any]], tables: Collection[str], as_of: date
     ) -> dict[str, dict[str, Any]]:
         """New vectors of the customers in `current` (their stored vectors) after rows of `tables` changed.
 
-        A customer whose stored vector is of another day gets every view recomputed (windows moved); when
-        all are of the same day, only the views fed by `tables` are, merged into the stored vectors, then
-        re-derived. A batch with both recomputes everyone in one query: a second, partial one would pay
-        its planning again (~40 ms) for less than it saves, and the full vector is what the merge gives.
+        A customer whose stored vector is of another day starts from the primed vector of `as_of` when
+        there is one (then the views fed by any table that got their rows since priming are recomputed
+        too), else gets every view recomputed (windows moved). When all start from a vector of `as_of`,
+        only the views fed by `tables` are recomputed, merged into those vectors, then re-derived. A batch
+        with both recomputes everyone in one query: a second, partial one would pay its planning again
+        (~40 ms) for less than it saves, and the full vector is what the merge gives.
         """
         if not current:
             return {}
-        if any(not v or str(v.get("as_of")) != str(as_of) for v in current.values()):
+        old = [c for c, v in current.items() if not v or str(v.get("as_of")) != str(as_of)]
+        primed = self._from_primed(old, as_of)
+        if len(primed) < len(old):
             return _rows(self.vectors(list(current), as_of))
-        views = sorted({v for t in tables for v in VIEWS_OF_TABLE.get(t, ())})
+        changed = set(tables)
+        for c in primed:
+            changed |= self._touched.get(c, set())
+        # the stored vector keeps what the batch adds beside the views (segments); the day's views replace
+        base = {c: {**v, **primed[c]} if c in primed else v for c, v in current.items()}
+        views = sorted({v for t in changed for v in VIEWS_OF_TABLE.get(t, ())})
         if not views:
-            return dict(current)
+            return self._derive(base) if primed else dict(current)
         partial = _rows(self._partial(list(current), as_of, views))
-        return self._derive({c: {**v, **partial.get(c, {})} for c, v in current.items()})
+        return self._derive({c: {**v, **partial.get(c, {})} for c, v in base.items()})
 
     def _entities(self, customers: Collection[str], as_of: date) -> None:
         tz = self.fs.timezone
@@ -326,29 +373,36 @@ class LiveFeatures:
                 self.con.unregister("_ev_ids")
         return sig, web, memos
 
-    def lead_rows(self, customers: Collection[str], now: Any, days: int = 60) -> tuple[Any, Any, Any]:
-        """Page views of `customers`, and every customer's call intents and product opens, in the `days` before
-        `now` (UTC)."""
+    def lead_rows(
+        self, customers: Collection[str], now: Any, days: int, calls_from: Any, calls_to: Any
+    ) -> tuple[Any, Any, Any]:
+        """Rows the lead triggers read (UTC times).
+
+        Page views of `customers` in the `days` before `now`; call intents of any customer made in
+        (`calls_from`, `calls_to`] (those whose wait for an open may have ended since the last sweep); and
+        the product opens of those callers after `calls_from`. Reading every call and open of the last
+        weeks on each batch cost more than the rest of the sweep (issue 16, item 6).
+        """
         ids = pa.table({"customer_id": pa.array(sorted(customers), pa.string())})
         with self._lock:
             self.con.register("_ld_ids", ids)
             try:
-                args = [now.to_pydatetime(), days]
                 web = self.con.execute(
                     "SELECT s.customer_id, s.ts, s.event_id, s.page_category FROM src_web_events s "
                     "JOIN _ld_ids USING (customer_id) WHERE s.ts <= $1 AND s.ts > $1 - to_days($2)",
-                    args,
+                    [now.to_pydatetime(), days],
                 ).df()
-                # calls and opens of every customer: a call's wait for an open ends when nobody acts
+                span = [calls_from.to_pydatetime(), calls_to.to_pydatetime()]
                 calls = self.con.execute(
                     "SELECT s.customer_id, s.ts, s.source_id, s.label FROM src_signals s "
-                    "WHERE s.kind = 'intent' AND s.source = 'call' AND s.ts <= $1 AND s.ts > $1 - to_days($2)",
-                    args,
+                    "WHERE s.kind = 'intent' AND s.source = 'call' AND s.ts > $1 AND s.ts <= $2",
+                    span,
                 ).df()
                 opens = self.con.execute(
-                    "SELECT s.customer_id, s.ts, s.product_id FROM src_holdings s "
-                    "WHERE s.event = 'open' AND s.ts > $1 - to_days($2)",
-                    args,
+                    "SELECT s.customer_id, s.ts, s.product_id FROM src_holdings s WHERE s.event = 'open' "
+                    "AND s.ts > $1 AND s.customer_id IN (SELECT customer_id FROM src_signals c "
+                    "WHERE c.kind = 'intent' AND c.source = 'call' AND c.ts > $1 AND c.ts <= $2)",
+                    span,
                 ).df()
             finally:
                 self.con.unregister("_ld_ids")

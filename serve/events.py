@@ -17,7 +17,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +247,9 @@ class EventProcessor:
         self.live = LiveFeatures(self.fs, self.lake.root, self.events_folder)
         self._live_for = now
         old.close()
+        ids = sorted(self.live.customers)
+        random.Random(0).shuffle(ids)
+        self._prime({c: v for c, v in self._current(ids[:200]).items() if v})
 
     def _follow_champion(self) -> None:
         """Score with the new champion after a promotion (the registry's files changed and its alias moved)."""
@@ -281,12 +284,11 @@ class EventProcessor:
         """
         from cdna.recommend.scoring import batch_recommend
 
-        if self.explainer is None:
-            return
         ids = sorted(self.live.customers)
         random.Random(0).shuffle(ids)
         vectors = {c: v for c, v in self._current(ids[:customers]).items() if v}
-        if not vectors:
+        self._prime(vectors)
+        if self.explainer is None or not vectors:
             return
         t0 = time.perf_counter()
         with self._lock:
@@ -302,6 +304,12 @@ class EventProcessor:
                 explainer=self.explainer,
             )
         _log.info("explainer warmed on %d customers in %.1f s", len(vectors), time.perf_counter() - t0)
+
+    def _prime(self, vectors: dict[str, dict[str, Any]]) -> None:
+        """Compute every customer's vector of the day after the stored ones (the day events come for)."""
+        days = [str(v["as_of"])[:10] for v in vectors.values() if v.get("as_of")]
+        if days:
+            self.live.prime(date.fromisoformat(max(days)) + timedelta(days=1))
 
     def _current(self, customers: list[str]) -> dict[str, dict[str, Any]]:
         from cdna.core.errors import UnknownCustomerError
@@ -381,20 +389,29 @@ class EventProcessor:
     def _leads(self, new: list[Any], tables: dict[str, pa.Table], res: BatchResult) -> None:
         if not self.triggers.triggers:
             return
-        customers = sorted({ev.customer_id for ev in new})
         now = pd.Timestamp(max(ev.ts for ev in new))
         waits = [t.days for t in self.triggers.triggers if isinstance(t, InquiryTrigger)]
         windows = [t.window_days for t in self.triggers.triggers if isinstance(t, PageViewTrigger)]
-        # rows older than the longest trigger window (plus the time since the last sweep) cannot fire one
-        days = max([*waits, *windows, 1]) + 2
-        web, calls, opens = self.live.lead_rows(customers, now, days)
+        # page-view triggers look at the customers who viewed pages now; inquiry triggers at the calls
+        # whose wait ended since the last sweep (the first batch looks back one day only: older
+        # unanswered inquiries are not news)
+        since = self._last_sweep if self._last_sweep is not None else now - pd.Timedelta(days=1)
+        web_table = tables.get("web_events")
+        viewers = (
+            sorted(set(web_table.column("customer_id").to_pylist()))
+            if web_table is not None and windows
+            else []
+        )
+        calls_from = since - pd.Timedelta(days=max(waits, default=0))
+        calls_to = now - pd.Timedelta(days=min(waits, default=0))
+        web, calls, opens = self.live.lead_rows(
+            viewers, now, max(windows, default=1) + 1, calls_from, calls_to
+        )
         dep = tables.get("transactions")
         deposits = pd.DataFrame(columns=["customer_id", "ts", "txn_id", "amount"])
         if dep is not None:
             d = dep.select(["customer_id", "ts", "txn_id", "amount", "direction"]).to_pandas()
             deposits = d[d["direction"] == "in"].drop(columns=["direction"])
-        # the first batch looks back one day only: older unanswered inquiries are not news
-        since = self._last_sweep if self._last_sweep is not None else now - pd.Timedelta(days=1)
         inp = LeadInputs(web, deposits, calls, opens, now, since)
         found = find_leads(self.triggers, inp, self.intents, self.catalog)
         if found:

@@ -152,10 +152,15 @@ def test_one_replayed_day_equals_the_nightly_snapshot(lake: Lake) -> None:
     app = create_app(settings_for(lake))
     with TestClient(app) as c:
         app.state.ctx.events.build()
-        for i in range(0, len(events), 1000):
-            r = c.post("/v1/events", json={"events": events[i : i + 1000]}, headers=system)
+        proc = app.state.ctx.events.processor()
+        # the day's vectors were computed ahead: the first event of each customer starts from them
+        assert proc is not None and proc.live.primed_day == day
+        # several batches: a customer's later events find rows of other tables added since priming
+        step = max(1, len(events) // 4)
+        for i in range(0, len(events), step):
+            r = c.post("/v1/events", json={"events": events[i : i + step]}, headers=system)
             assert r.status_code == 200, r.text
-            assert r.json()["applied"] == len(events[i : i + 1000])
+            assert r.json()["applied"] == len(events[i : i + step])
 
     touched = sorted({e["customer_id"] for e in events})
     from cdna.recommend.runner import feature_set
