@@ -10,6 +10,7 @@ leads merged by customer and product), so a redelivered event after a crash chan
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import sqlite3
@@ -247,9 +248,11 @@ class EventProcessor:
         self.live = LiveFeatures(self.fs, self.lake.root, self.events_folder)
         self._live_for = now
         old.close()
+        gc.unfreeze()  # the old rows may be collected now
         ids = sorted(self.live.customers)
         random.Random(0).shuffle(ids)
         self._prime({c: v for c, v in self._current(ids[:200]).items() if v})
+        _settle_heap()
 
     def _follow_champion(self) -> None:
         """Score with the new champion after a promotion (the registry's files changed and its alias moved)."""
@@ -280,16 +283,20 @@ class EventProcessor:
         """Explain the stored recommendations of up to `customers` customers once, before the first batch.
 
         A cold SHAP table asks LightGBM tree by tree for every new decision pattern (0.5 s for a batch of
-        500 events); after the stored vectors' patterns are tabled a batch asks for a few.
+        500 events); after the stored vectors' patterns are tabled a batch asks for a few. Every
+        customer's vector of the next day is computed too (`LiveFeatures.prime`).
         """
-        from cdna.recommend.scoring import batch_recommend
-
         ids = sorted(self.live.customers)
         random.Random(0).shuffle(ids)
         vectors = {c: v for c, v in self._current(ids[:customers]).items() if v}
         self._prime(vectors)
-        if self.explainer is None or not vectors:
-            return
+        if self.explainer is not None and vectors:
+            self._warm_explainer(vectors)
+        _settle_heap()
+
+    def _warm_explainer(self, vectors: dict[str, dict[str, Any]]) -> None:
+        from cdna.recommend.scoring import batch_recommend
+
         t0 = time.perf_counter()
         with self._lock:
             batch_recommend(
@@ -506,6 +513,16 @@ class EventsHolder:
         if self._leads is None and path.exists():
             self._leads = LeadStore(path)
         return self._leads
+
+
+def _settle_heap() -> None:
+    """Take what start-up built (source rows, model, explainer tables) out of the garbage collector's sight.
+
+    A batch allocates many short-lived objects; every full collection then walked the start-up's long-lived
+    ones as well, 50 ms at a time: a sixth of a 500-event batch, and its slowest ones (issue 16, item 6).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _inode(path: Path) -> int | None:
