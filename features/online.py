@@ -20,6 +20,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from cdna.core.errors import LakeError, UnknownCustomerError
 
 __all__ = ["OnlineStore", "SqliteOnlineStore", "write_sqlite_store"]
@@ -115,6 +117,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _plain_row(vec: Mapping[str, Any], columns: list[str]) -> list[Any]:
+    """`_plain` of each column of a vector, the common types first (issue 16: 60k values a batch)."""
+    out: list[Any] = []
+    for c in columns:
+        v = vec.get(c)
+        t = type(v)
+        if t is float:
+            out.append(None if v != v else round(v, 6))
+        elif v is None or t is int or t is str or t is bool:
+            out.append(v)
+        else:
+            out.append(_plain(v))
+    return out
+
+
 class SqliteOnlineStore(OnlineStore):
     """Read side of the SQLite online store; reopens itself when a new materialisation is swapped in.
 
@@ -169,7 +186,7 @@ class SqliteOnlineStore(OnlineStore):
                 f"customer {customer_id!r} is not in the online store {self.path}",
                 hint="check the id, or re-run `cdna features materialize`",
             )
-        return dict(zip(self._columns, json.loads(row[0]), strict=True))
+        return dict(zip(self._columns, orjson.loads(row[0]), strict=True))
 
     def stored(self, customer_id: str) -> str | bytes | None:
         """The row's JSON text as stored, or None."""
@@ -195,10 +212,8 @@ class SqliteOnlineStore(OnlineStore):
             # the online store is derived data (the events are in the lake and the ledger): no fsync per batch
             con.execute("PRAGMA synchronous = OFF")
             self._writer, self._writer_inode = con, self._inode
-        data = [
-            (cid, json.dumps([_plain(vec.get(c)) for c in self._columns], ensure_ascii=False))
-            for cid, vec in rows.items()
-        ]
+        cols = list(self._columns)
+        data = [(cid, orjson.dumps(_plain_row(vec, cols)).decode()) for cid, vec in rows.items()]
         with self._write_lock:
             self._writer.execute("BEGIN IMMEDIATE")
             try:

@@ -17,6 +17,7 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -39,7 +40,7 @@ from cdna.core.errors import CdnaError
 from cdna.core.lake import Lake
 from cdna.ingest.events import EventProblem, append_events, event_day, event_tables, parse_events
 from cdna.recommend.lead_store import LeadStore
-from cdna.recommend.leads import LeadInputs, find_leads
+from cdna.recommend.leads import Lead, LeadInputs, find_leads
 from cdna.recommend.policy import apply_policy, check_policy
 from cdna.recommend.reasons import Evidence, Explainer, ReasonContext
 
@@ -155,6 +156,7 @@ class EventProcessor:
             _mtime(lake.mlflow_db.with_name(lake.mlflow_db.name + "-wal")),
         )
         self._lock = threading.Lock()
+        self._reads = ThreadPoolExecutor(1, thread_name_prefix="cdna-event-reads")
         self._products = set(self.catalog.ids)
         self._intent_ids = set(self.intents.ids)
         self.branches = self._branches()
@@ -222,9 +224,23 @@ class EventProcessor:
         for ev in new:
             d = event_day(ev, tz)
             day_of[ev.customer_id] = max(d, day_of.get(ev.customer_id, d))
-        self._refresh(day_of, set(merged), res)
-        res.timings["rescore_s"] = time.perf_counter() - t0 - res.timings["append_s"]
-        self._leads(new, merged, res)
+        tables_of: dict[str, set[str]] = defaultdict(set)
+        for name, t in merged.items():
+            for c in set(t.column("customer_id").to_pylist()) - {None}:
+                tables_of[c].add(name)
+        current = self._current(sorted(day_of))
+        groups = _day_groups(day_of, current)
+        # the rows reasons cite and the rows triggers read are fetched on the second core (a reader
+        # connection) while this thread computes vectors and scores (issue 16, item 6)
+        evidence = {d: self._reads.submit(self._evidence, cs, d) for d, cs in groups.items()}
+        leads = self._reads.submit(self._find_leads, new, merged) if self.triggers.triggers else None
+        try:
+            self._refresh(current, groups, tables_of, evidence, res)
+            res.timings["rescore_s"] = time.perf_counter() - t0 - res.timings["append_s"]
+            if leads is not None:
+                self._store_leads(*leads.result(), res)
+        finally:
+            wait([*evidence.values(), *([leads] if leads else [])])
         self.ledger.record([(ev.event_id, ev.customer_id) for ev in new])
         res.applied = len(new)
         res.customers = sorted(day_of)
@@ -329,15 +345,19 @@ class EventProcessor:
                 out[c] = {}
         return out
 
-    def _refresh(self, day_of: dict[str, date], tables: set[str], res: BatchResult) -> None:
-        """New vectors, scores, policy and recommendations of the touched customers."""
-        current = self._current(sorted(day_of))
-        groups: dict[date, list[str]] = defaultdict(list)
-        for c, d in day_of.items():
-            stored = current[c].get("as_of")
-            if stored and str(stored) > str(d):
-                d = date.fromisoformat(str(stored)[:10])  # a late event: keep the vector's (later) day
-            groups[d].append(c)
+    def _refresh(
+        self,
+        current: dict[str, dict[str, Any]],
+        groups: dict[date, list[str]],
+        tables: dict[str, set[str]],
+        evidence: dict[date, Future[Evidence]],
+        res: BatchResult,
+    ) -> None:
+        """New vectors, scores, policy and recommendations of the touched customers.
+
+        `current`: their stored vectors; `groups`: as-of day -> customers; `tables`: customer id -> the
+        tables that got their rows; `evidence`: as-of day -> the rows their reasons may cite.
+        """
         vectors: dict[str, dict[str, Any]] = {}
         for d, cs in groups.items():
             got = self.live.update({c: current[c] for c in cs}, tables, d)
@@ -347,13 +367,12 @@ class EventProcessor:
         self.features.put_many(vectors)
         feats = _frame(vectors, self._numeric)
         for d, cs in groups.items():
-            part = feats[feats["customer_id"].isin(cs)].reset_index(drop=True)
-            self._rescore(part, d, res)
+            part = feats if len(groups) == 1 else feats[feats["customer_id"].isin(cs)].reset_index(drop=True)
+            self._rescore(part, d, evidence[d].result(), res)
 
-    def _rescore(self, feats: pd.DataFrame, as_of: date, res: BatchResult) -> None:
+    def _rescore(self, feats: pd.DataFrame, as_of: date, evidence: Evidence, res: BatchResult) -> None:
         from cdna.recommend.realtime import rescore
 
-        evidence = self._evidence(list(feats["customer_id"]), as_of)
         out = rescore(
             self.bundle,
             feats,
@@ -393,9 +412,8 @@ class EventProcessor:
 
     # ------------------------------------------------------------------ leads
 
-    def _leads(self, new: list[Any], tables: dict[str, pa.Table], res: BatchResult) -> None:
-        if not self.triggers.triggers:
-            return
+    def _find_leads(self, new: list[Any], tables: dict[str, pa.Table]) -> tuple[list[Lead], pd.Timestamp]:
+        """The leads the triggers find after this batch (before the policy), and the batch's latest time."""
         now = pd.Timestamp(max(ev.ts for ev in new))
         waits = [t.days for t in self.triggers.triggers if isinstance(t, InquiryTrigger)]
         windows = [t.window_days for t in self.triggers.triggers if isinstance(t, PageViewTrigger)]
@@ -420,7 +438,10 @@ class EventProcessor:
             d = dep.select(["customer_id", "ts", "txn_id", "amount", "direction"]).to_pandas()
             deposits = d[d["direction"] == "in"].drop(columns=["direction"])
         inp = LeadInputs(web, deposits, calls, opens, now, since)
-        found = find_leads(self.triggers, inp, self.intents, self.catalog)
+        return find_leads(self.triggers, inp, self.intents, self.catalog), now
+
+    def _store_leads(self, found: list[Lead], now: pd.Timestamp, res: BatchResult) -> None:
+        """Open or merge the leads the policy allows; close expired ones."""
         if found:
             feats = _frame(self._current(sorted({lead.customer_id for lead in found})), self._numeric)
             scores = pd.DataFrame(
@@ -439,8 +460,20 @@ class EventProcessor:
 
     def close(self) -> None:
         """Release stores and the in-memory rows."""
+        self._reads.shutdown()
         self.live.close()
         self.leads.close()
+
+
+def _day_groups(day_of: dict[str, date], current: dict[str, dict[str, Any]]) -> dict[date, list[str]]:
+    """As-of day -> customers: each customer's latest event day, or its stored vector's day when later."""
+    groups: dict[date, list[str]] = defaultdict(list)
+    for c, d in day_of.items():
+        stored = current[c].get("as_of")
+        if stored and str(stored) > str(d):
+            d = date.fromisoformat(str(stored)[:10])  # a late event: keep the vector's (later) day
+        groups[d].append(c)
+    return dict(groups)
 
 
 def _frame(vectors: dict[str, dict[str, Any]], numeric: frozenset[str]) -> pd.DataFrame:
