@@ -169,26 +169,7 @@ class Evidence:
         if hit is not None:
             return hit
         if table not in self._index:
-            frame = {"signals": self.signals, "web": self.web, "memos": self.memos}[table]
-            if len(frame):
-                cut = self.cutoff.value / 1e9
-                ts = pd.to_datetime(frame["ts"], utc=True).astype("int64").to_numpy() / 1e6
-                cols = {
-                    "signals": ["customer_id", "kind", "label"],
-                    "web": ["customer_id", "page_category"],
-                    "memos": ["customer_id", "category"],
-                }[table]
-                id_col = {"signals": "source_id", "web": "event_id", "memos": "txn_id"}[table]
-                keys = [frame[c].astype(str).to_numpy(dtype=object) for c in cols]
-                groups = pd.Series(np.arange(len(frame))).groupby(keys[0], sort=False).indices
-                self._index[table] = (
-                    groups,
-                    keys,
-                    (cut - ts) / 86400.0,
-                    frame[id_col].astype(str).to_numpy(),
-                )
-            else:
-                self._index[table] = None
+            self._build_index(table)
         got = self._index[table]
         pos = None if got is None else got[0].get(key[0])
         if pos is None:
@@ -201,6 +182,36 @@ class Evidence:
             hit = [(float(age[p]), str(ids[p])) for p in pos[keep]]
         self._found[(table, key)] = hit
         return hit
+
+    def index(self) -> Evidence:
+        """Group every table's rows by customer now (the event path does it on its reader thread)."""
+        for table in ("signals", "web", "memos"):
+            if table not in self._index:
+                self._build_index(table)
+        return self
+
+    def _build_index(self, table: str) -> None:
+        """Rows of `table` grouped by customer, with their keys, ages in days and ids (None when empty)."""
+        frame = {"signals": self.signals, "web": self.web, "memos": self.memos}[table]
+        if len(frame):
+            cut = self.cutoff.value / 1e9
+            ts = pd.to_datetime(frame["ts"], utc=True).astype("int64").to_numpy() / 1e6
+            cols = {
+                "signals": ["customer_id", "kind", "label"],
+                "web": ["customer_id", "page_category"],
+                "memos": ["customer_id", "category"],
+            }[table]
+            id_col = {"signals": "source_id", "web": "event_id", "memos": "txn_id"}[table]
+            keys = [frame[c].astype(str).to_numpy(dtype=object) for c in cols]
+            groups = pd.Series(np.arange(len(frame))).groupby(keys[0], sort=False).indices
+            self._index[table] = (
+                groups,
+                keys,
+                (cut - ts) / 86400.0,
+                frame[id_col].astype(str).to_numpy(),
+            )
+        else:
+            self._index[table] = None
 
     def signal_ids(self, customer_id: str, kind: str, labels: list[str], days: int) -> list[str]:
         """Distinct source ids of the customer's signals of `kind` with one of `labels` in the last `days`."""

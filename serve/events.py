@@ -408,7 +408,7 @@ class EventProcessor:
 
         cutoff = evidence_window(as_of, self.config.timezone)
         sig, web, memos = self.live.evidence_rows(customers, cutoff)
-        return Evidence(sig, web, cutoff, memos)
+        return Evidence(sig, web, cutoff, memos).index()
 
     # ------------------------------------------------------------------ leads
 
