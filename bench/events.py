@@ -14,7 +14,7 @@ What is measured, on a copy of --lake (a `cdna demo` lake: champion, online stor
                     (batches of --batch): events / second, and p50 / p99 of each batch's processing time.
   --online-store redis   runs the http part with `serve.online_store: redis` as well.
 
-Usage: python bench/events.py --lake /tmp/demo/lake [--events 4000] [--batch 200] [--latency-events 200]
+Usage: python bench/events.py --lake /tmp/demo/lake [--events 4000] [--batch 1000] [--latency-events 200]
 """
 
 from __future__ import annotations
@@ -299,7 +299,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lake", type=Path, required=True, help="a `cdna demo` lake (copied; never changed)")
     ap.add_argument("--events", type=int, default=4000)
-    ap.add_argument("--batch", type=int, default=200)
+    ap.add_argument(
+        "--batch", type=int, default=1000, help="events per POST / stream read (the API takes up to 1,000)"
+    )
     ap.add_argument("--latency-events", type=int, default=200)
     ap.add_argument("--customers", type=int, default=500)
     ap.add_argument("--online-store", choices=["sqlite", "redis", "both"], default="both")

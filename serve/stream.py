@@ -44,7 +44,7 @@ class StreamOptions:
     stream: str = "cdna:events"
     group: str = "cdna"
     consumer: str = field(default_factory=socket.gethostname)
-    batch: int = 500
+    batch: int = 1000
     block_ms: int = 1000
     claim_idle_ms: int = 60_000
     exit_when_idle: bool = False

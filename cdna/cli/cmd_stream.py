@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(help="This consumer's name; keep it across restarts (default: the host name)."),
         ] = None,
-        batch: Annotated[int, typer.Option(min=1, max=1000, help="Entries per read.")] = 500,
+        batch: Annotated[int, typer.Option(min=1, max=1000, help="Entries per read (at most).")] = 1000,
         exit_when_idle: Annotated[
             bool,
             typer.Option("--exit-when-idle", help="Stop once the stream has nothing new (backfills, tests)."),
