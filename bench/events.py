@@ -251,6 +251,7 @@ def bench_redis_consumer(lake: Path, args: argparse.Namespace, url: str) -> dict
     import redis
 
     from cdna.core.config import load_config
+    from cdna.core.heap import freeze_heap
     from cdna.core.lake import Lake
     from cdna.serve.events import EventProcessor
     from cdna.serve.stream import StreamOptions, consume
@@ -264,6 +265,7 @@ def bench_redis_consumer(lake: Path, args: argparse.Namespace, url: str) -> dict
     pipe.execute()
     proc = EventProcessor(Lake.at(lake), load_config())
     proc.warm()  # as `cdna stream` does before it reads
+    freeze_heap()
     opts = StreamOptions(
         url,
         stream="cdna:bench",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -15,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
+from cdna.core.heap import freeze_heap
 from cdna.core.lake import Lake
 from cdna.core.secrets import KeyMissingError, SecretKey, create_key_file, load_key
 from cdna.serve.audit import AuditLog, audit_path
@@ -52,14 +52,8 @@ DESCRIPTION = """Staff API of Customer DNA: what to offer a customer, and why.
 
 
 def _freeze_heap(_: object) -> None:
-    """Move everything loaded at start-up out of the garbage collector's sight (`gc.freeze`).
-
-    The serving data, the event path's rows and the imported libraries are millions of long-lived objects;
-    a full collection walked them all every few thousand requests and was the slowest lookups' time
-    (issue #16: p99). Objects made later are collected as usual.
-    """
-    gc.collect()
-    gc.freeze()
+    """Once the event path is built: start-up's objects out of the garbage collector's sight (p99, issue 16)."""
+    freeze_heap()
 
 
 class StaffApp(FastAPI):

@@ -37,6 +37,7 @@ from cdna.core.config import (
     load_triggers,
 )
 from cdna.core.errors import CdnaError
+from cdna.core.heap import freeze_heap
 from cdna.core.lake import Lake
 from cdna.ingest.events import EventProblem, append_events, event_day, event_tables, parse_events
 from cdna.recommend.lead_store import LeadStore
@@ -268,7 +269,7 @@ class EventProcessor:
         ids = sorted(self.live.customers)
         random.Random(0).shuffle(ids)
         self._prime({c: v for c, v in self._current(ids[:200]).items() if v})
-        _settle_heap()
+        freeze_heap()  # the start-up froze the old rows (serve.app): the new ones take their place
 
     def _follow_champion(self) -> None:
         """Score with the new champion after a promotion (the registry's files changed and its alias moved)."""
@@ -308,7 +309,6 @@ class EventProcessor:
         self._prime(vectors)
         if self.explainer is not None and vectors:
             self._warm_explainer(vectors)
-        _settle_heap()
 
     def _warm_explainer(self, vectors: dict[str, dict[str, Any]]) -> None:
         from cdna.recommend.scoring import batch_recommend
@@ -546,16 +546,6 @@ class EventsHolder:
         if self._leads is None and path.exists():
             self._leads = LeadStore(path)
         return self._leads
-
-
-def _settle_heap() -> None:
-    """Take what start-up built (source rows, model, explainer tables) out of the garbage collector's sight.
-
-    A batch allocates many short-lived objects; every full collection then walked the start-up's long-lived
-    ones as well, 50 ms at a time: a sixth of a 500-event batch, and its slowest ones (issue 16, item 6).
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def _inode(path: Path) -> int | None:

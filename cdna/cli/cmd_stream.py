@@ -50,6 +50,7 @@ def register(app: typer.Typer) -> None:
 
         Example: [bold]cdna stream --source redis://127.0.0.1:6379/0 --lake ./lake[/]
         """
+        from cdna.core.heap import freeze_heap
         from cdna.serve.events import EventProcessor
         from cdna.serve.stream import StreamOptions, consume
 
@@ -65,6 +66,7 @@ def register(app: typer.Typer) -> None:
         )
         proc = EventProcessor(lk, st.config)
         proc.warm()
+        freeze_heap()  # a long-running consumer: start-up's rows out of the collector's sight (issue 16)
         try:
             stats = consume(opts, proc.process)
         finally:
