@@ -327,8 +327,8 @@ class LiveFeatures:
             groups.setdefault(tuple(sorted(cs)), []).append(v)
         if not groups and not primed:
             return dict(current)
-        for cs, views in groups.items():
-            for c, row in _rows(self._partial(cs, as_of, sorted(views))).items():
+        for ids, views in groups.items():
+            for c, row in _rows(self._partial(ids, as_of, sorted(views))).items():
                 base[c].update(row)
         return self._derive(base)
 

@@ -121,7 +121,7 @@ def _plain_row(vec: Mapping[str, Any], columns: list[str]) -> list[Any]:
     """`_plain` of each column of a vector, the common types first (issue 16: 60k values a batch)."""
     out: list[Any] = []
     for c in columns:
-        v = vec.get(c)
+        v: Any = vec.get(c)
         t = type(v)
         if t is float:
             out.append(None if v != v else round(v, 6))

@@ -241,7 +241,8 @@ class EventProcessor:
             if leads is not None:
                 self._store_leads(*leads.result(), res)
         finally:
-            wait([*evidence.values(), *([leads] if leads else [])])
+            jobs: list[Future[Any]] = [*evidence.values(), *([leads] if leads is not None else [])]
+            wait(jobs)  # nothing of this batch still runs when the next one starts
         self.ledger.record([(ev.event_id, ev.customer_id) for ev in new])
         res.applied = len(new)
         res.customers = sorted(day_of)
