@@ -267,9 +267,7 @@ class EventProcessor:
         self._live_for = now
         old.close()
         gc.unfreeze()  # the old rows may be collected now
-        ids = sorted(self.live.customers)
-        random.Random(0).shuffle(ids)
-        self._prime({c: v for c, v in self._current(ids[:200]).items() if v})
+        self._prime(self._sample(200))
         freeze_heap()  # the start-up froze the old rows (serve.app): the new ones take their place
 
     def _follow_champion(self) -> None:
@@ -304,9 +302,7 @@ class EventProcessor:
         500 events); after the stored vectors' patterns are tabled a batch asks for a few. Every
         customer's vector of the next day is computed too (`LiveFeatures.prime`).
         """
-        ids = sorted(self.live.customers)
-        random.Random(0).shuffle(ids)
-        vectors = {c: v for c, v in self._current(ids[:customers]).items() if v}
+        vectors = self._sample(customers)
         self._prime(vectors)
         if self.explainer is not None and vectors:
             self._warm_explainer(vectors)
@@ -328,6 +324,12 @@ class EventProcessor:
                 explainer=self.explainer,
             )
         _log.info("explainer warmed on %d customers in %.1f s", len(vectors), time.perf_counter() - t0)
+
+    def _sample(self, n: int) -> dict[str, dict[str, Any]]:
+        """The stored vectors of up to `n` customers drawn at random (seeded), those that have one."""
+        ids = sorted(self.live.customers)
+        random.Random(0).shuffle(ids)
+        return {c: v for c, v in self._current(ids[:n]).items() if v}
 
     def _prime(self, vectors: dict[str, dict[str, Any]]) -> None:
         """Compute every customer's vector of the day after the stored ones (the day events come for)."""
