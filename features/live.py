@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cdna.features.definitions import derived_features
-from cdna.features.snapshot import FeatureSet, connect, feature_query, prepare
+from cdna.features.snapshot import FeatureSet, connect, cutoff_sql, feature_query, prepare
 from cdna.features.sources import SOURCES
 
 __all__ = ["LiveFeatures", "VIEWS_OF_TABLE"]
@@ -111,18 +111,16 @@ class LiveFeatures:
         self.customers: set[str] = {r[0] for r in ids}
         # a second connection for the rows reasons and triggers read, so they run beside the vector
         # queries; with lexicon categories the transactions' category lives in a temp table of the first
-        self._reader: Any = None
+        self._reader: Any = None if self.lexicon else self._cursor()
         self._reader_lock = threading.Lock()
-        if not self.lexicon:
-            self._reader = self.con.cursor()
-            for name in ("signals", "web_events", "holdings", "transactions_cat"):
-                self._reader.execute(f"CREATE TEMP VIEW src_{name} AS SELECT * FROM mem_{name}")
         # every customer's vector of one day computed ahead (see `prime`), and the tables that got rows
-        # of each customer since
+        # of each customer since; `_next` collects them while a new day is being primed beside the batches
         self.primed_day: date | None = None
         self._primed: pa.Table | None = None
         self._primed_at: dict[str, int] = {}
         self._touched: dict[str, set[str]] = {}
+        self._next: dict[str, set[str]] | None = None
+        self._priming: threading.Thread | None = None
 
     # ------------------------------------------------------------------ rows in
 
@@ -137,9 +135,11 @@ class LiveFeatures:
                 if name not in _KEY or table.num_rows == 0:
                     continue
                 added[name] = self._insert(name, table)
-                if self._primed is not None and added[name]:
+                if added[name] and (self._primed is not None or self._next is not None):
                     for c in set(table.column("customer_id").to_pylist()) - {None}:
                         self._touched.setdefault(c, set()).add(name)
+                        if self._next is not None:
+                            self._next.setdefault(c, set()).add(name)
             if added.get("transactions") and self.lexicon:
                 from cdna.features.sources import _lexicon_map
 
@@ -270,24 +270,86 @@ class LiveFeatures:
         """
         if len(self.customers) > limit:
             return 0
+        self.wait_primed()
         table = self.vectors(sorted(self.customers), as_of)
         with self._lock:
-            self._primed = table
-            self._primed_at = {c: i for i, c in enumerate(table.column("customer_id").to_pylist())}
-            self._touched = {}
-            self.primed_day = as_of
-        _log.info("primed %d vectors as of %s for the event path", table.num_rows, as_of)
+            self._use_primed(table, as_of, {})
         return table.num_rows
 
-    def _from_primed(self, customers: Collection[str], as_of: date) -> dict[str, dict[str, Any]]:
-        """The primed vectors of those of `customers` that have one of `as_of`."""
-        if self._primed is None or self.primed_day != as_of:
-            return {}
-        at = [(c, self._primed_at[c]) for c in customers if c in self._primed_at]
+    def prime_later(self, as_of: date, limit: int = 200_000) -> bool:
+        """Start priming `as_of` on a connection and thread of its own; False when it cannot or need not.
+
+        For the events of a new day that arrive before the nightly run has replaced the online store:
+        batches go on meanwhile (their customers' first events of that day take the full query until the
+        vectors are ready), and the rows they add are tracked from the start, so none is missed.
+        """
+        busy = self._priming is not None and self._priming.is_alive()
+        if self.lexicon or busy or as_of == self.primed_day or len(self.customers) > limit:
+            return False
+        with self._lock:
+            self._next = {}
+        self._priming = threading.Thread(
+            target=self._prime_beside, args=(as_of,), name="cdna-prime", daemon=True
+        )
+        self._priming.start()
+        return True
+
+    def wait_primed(self, timeout: float | None = None) -> None:
+        """Until a priming started by `prime_later` has finished."""
+        if self._priming is not None:
+            self._priming.join(timeout)
+
+    def _prime_beside(self, as_of: date) -> None:
+        try:
+            con = self._cursor()
+            try:
+                day = f"DATE '{as_of}'"
+                con.execute(
+                    f"CREATE TEMP TABLE _entities AS SELECT DISTINCT customer_id, {day} AS as_of, "
+                    f"{cutoff_sql(self.fs.timezone, day)} AS cutoff FROM mem_customers"
+                )
+                table = con.sql(f"{feature_query(self.fs)} ORDER BY customer_id").to_arrow_table()
+            finally:
+                con.close()
+        except Exception:  # noqa: BLE001 - the event path goes on without it (full queries)
+            _log.exception("priming the vectors of %s failed", as_of)
+            with self._lock:
+                self._next = None
+            return
+        with self._lock:
+            self._use_primed(table, as_of, self._next or {})
+            self._next = None
+
+    def _use_primed(self, table: pa.Table, as_of: date, touched: dict[str, set[str]]) -> None:
+        """Hold `table` as the primed vectors of `as_of` (call with the lock held)."""
+        self._primed = table
+        self._primed_at = {c: i for i, c in enumerate(table.column("customer_id").to_pylist())}
+        self._touched = touched
+        self.primed_day = as_of
+        _log.info("primed %d vectors as of %s for the event path", table.num_rows, as_of)
+
+    def _cursor(self) -> Any:
+        """Another connection to the held rows, with the `src_*` views the feature SQL reads (not lexicon)."""
+        cur = self.con.cursor()
+        cur.execute("SET TimeZone = 'UTC'")  # a session setting: the first connection's is not inherited
+        for name in (*SOURCES, "transactions_cat"):
+            cur.execute(f"CREATE TEMP VIEW src_{name} AS SELECT * FROM mem_{name}")
+        return cur
+
+    def _from_primed(
+        self, customers: Collection[str], as_of: date
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
+        """The primed vectors of `as_of` of those of `customers` that have one, and the tables that got rows
+        of each since (read together: a priming beside the batches may swap them)."""
+        with self._lock:
+            table, at_row, touched = self._primed, self._primed_at, self._touched
+            if table is None or self.primed_day != as_of:
+                return {}, {}
+        at = [(c, at_row[c]) for c in customers if c in at_row]
         if not at:
-            return {}
-        rows = self._primed.take(pa.array([i for _, i in at], pa.int64())).to_pylist()
-        return {c: r for (c, _), r in zip(at, rows, strict=True)}
+            return {}, {}
+        rows = table.take(pa.array([i for _, i in at], pa.int64())).to_pylist()
+        return {c: r for (c, _), r in zip(at, rows, strict=True)}, {c: set(touched.get(c, ())) for c, _ in at}
 
     def update(
         self,
@@ -309,7 +371,7 @@ class LiveFeatures:
         if not current:
             return {}
         old = [c for c, v in current.items() if not v or str(v.get("as_of")) != str(as_of)]
-        primed = self._from_primed(old, as_of)
+        primed, touched = self._from_primed(old, as_of)
         if len(primed) < len(old):
             return _rows(self.vectors(list(current), as_of))
         # the stored vector keeps what the batch adds beside the views (segments); the day's views replace
@@ -317,8 +379,7 @@ class LiveFeatures:
         need: dict[str, list[str]] = {}  # view -> customers whose rows of its table changed
         for c in current:
             changed = set(tables.get(c, ()) if isinstance(tables, Mapping) else tables)
-            if c in primed:
-                changed |= self._touched.get(c, set())
+            changed |= touched.get(c, set())
             for v in {v for t in changed for v in VIEWS_OF_TABLE.get(t, ())}:
                 need.setdefault(v, []).append(c)
         # views needed by the same customers (a call's calls and signals) share one query
@@ -333,13 +394,13 @@ class LiveFeatures:
         return self._derive(base)
 
     def _entities(self, customers: Collection[str], as_of: date) -> None:
-        tz = self.fs.timezone
         ids = pa.table({"customer_id": pa.array(sorted(customers), pa.string())})
+        day = f"DATE '{as_of}'"
         self.con.register("_ids", ids)
         try:
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _entities AS SELECT customer_id, DATE '{as_of}' AS as_of, "
-                f"timezone('{tz}', CAST(DATE '{as_of}' + INTERVAL 1 DAY AS TIMESTAMP)) AS cutoff FROM _ids"
+                f"CREATE OR REPLACE TEMP TABLE _entities AS SELECT customer_id, {day} AS as_of, "
+                f"{cutoff_sql(self.fs.timezone, day)} AS cutoff FROM _ids"
             )
         finally:
             self.con.unregister("_ids")
@@ -446,7 +507,8 @@ class LiveFeatures:
         return web, calls, opens
 
     def close(self) -> None:
-        """Release the in-memory database."""
+        """Release the in-memory database (after a priming in progress)."""
+        self.wait_primed()
         with self._reader_lock:
             if self._reader is not None:
                 self._reader.close()

@@ -156,7 +156,8 @@ def feature_query(fs: FeatureSet, only: Collection[str] | None = None) -> str:
     )
 
 
-def _cutoff(tz: str, as_of: str) -> str:
+def cutoff_sql(tz: str, as_of: str) -> str:
+    """SQL of the first instant after the as-of day (`as_of`: a SQL date expression) in time zone `tz`."""
     return f"timezone('{tz}', CAST({as_of} + INTERVAL 1 DAY AS TIMESTAMP))"
 
 
@@ -167,7 +168,7 @@ def _entities_for_snapshot(
     day = f"DATE '{as_of}'"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _entities AS SELECT DISTINCT customer_id, {day} AS as_of, "
-        f"{_cutoff(tz, day)} AS cutoff FROM {base}"
+        f"{cutoff_sql(tz, day)} AS cutoff FROM {base}"
     )
 
 
@@ -198,7 +199,7 @@ def _entities_from_file(con: duckdb.DuckDBPyConnection, path: Path, tz: str) -> 
     if bad and bad[0]:
         raise SchemaError(f"{path}: {bad[0]} row(s) with an empty customer_id or as_of")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _entities AS SELECT customer_id, as_of, {_cutoff(tz, 'as_of')} AS cutoff "
+        f"CREATE OR REPLACE TEMP TABLE _entities AS SELECT customer_id, as_of, {cutoff_sql(tz, 'as_of')} AS cutoff "
         f"FROM (SELECT DISTINCT customer_id, as_of FROM _input)"
     )
     n = con.execute("SELECT count(*) FROM _input").fetchall()[0]

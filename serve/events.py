@@ -231,6 +231,10 @@ class EventProcessor:
                 tables_of[c].add(name)
         current = self._current(sorted(day_of))
         groups = _day_groups(day_of, current)
+        primed = self.live.primed_day
+        if primed is not None and max(groups) > primed:
+            # a new day before the nightly replaced the store: its vectors are primed beside the batches
+            self.live.prime_later(max(groups))
         # the rows reasons cite and the rows triggers read are fetched on the second core (a reader
         # connection) while this thread computes vectors and scores (issue 16, item 6)
         evidence = {d: self._reads.submit(self._evidence, cs, d) for d, cs in groups.items()}
