@@ -271,7 +271,7 @@ class EventProcessor:
         self._live_for = now
         old.close()
         gc.unfreeze()  # the old rows may be collected now
-        self._prime(self._sample(200))
+        self._prime(self._sample(200), beside=True)
         freeze_heap()  # the start-up froze the old rows (serve.app): the new ones take their place
 
     def _follow_champion(self) -> None:
@@ -335,11 +335,18 @@ class EventProcessor:
         random.Random(0).shuffle(ids)
         return {c: v for c, v in self._current(ids[:n]).items() if v}
 
-    def _prime(self, vectors: dict[str, dict[str, Any]]) -> None:
-        """Compute every customer's vector of the day after the stored ones (the day events come for)."""
+    def _prime(self, vectors: dict[str, dict[str, Any]], beside: bool = False) -> None:
+        """Compute every customer's vector of the day after the stored ones (the day events come for).
+
+        `beside`: on a thread of its own while batches go on (after a nightly reload, on the request path),
+        where the rows allow it.
+        """
         days = [str(v["as_of"])[:10] for v in vectors.values() if v.get("as_of")]
-        if days:
-            self.live.prime(date.fromisoformat(max(days)) + timedelta(days=1))
+        if not days:
+            return
+        day = date.fromisoformat(max(days)) + timedelta(days=1)
+        if not (beside and self.live.prime_later(day)):
+            self.live.prime(day)
 
     def _current(self, customers: list[str]) -> dict[str, dict[str, Any]]:
         from cdna.core.errors import UnknownCustomerError

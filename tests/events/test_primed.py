@@ -146,3 +146,36 @@ def test_primed_vectors_equal_the_full_recomputation(lake: Lake, tmp_path: Path,
     assert not [a for a in full if a[1] == nxt], "a first event of the new day was not primed"
     plain.close()
     primed.close()
+
+
+def test_a_nightly_reload_primes_the_next_day_beside_the_batches(lake: Lake) -> None:
+    from cdna.cli.app import main
+
+    proc = EventProcessor(lake, load_config())
+    store = SqliteOnlineStore(lake.online_features_db)
+    stored = date.fromisoformat(str(store.info()["as_of"]))
+    store.close()
+    rng = random.Random(5)
+    customers = rng.sample(sorted(proc.live.customers), 6)
+    nxt = stored + timedelta(days=1)
+    events = [e for e in _events(rng, customers, nxt, 40) if e["ts"].startswith(str(nxt))]
+    assert proc.process(events[:5]).applied == 5
+    # the nightly run replaces the online store: the next batch reloads the rows and primes the next day
+    assert main(["features", "materialize", "--lake", str(lake.root), "--as-of", str(stored)]) == 0
+    old = proc.live
+    assert proc.process(events[5:10]).applied == 5
+    assert proc.live is not old
+    proc.live.wait_primed()
+    assert proc.live.primed_day == nxt
+    rest = proc.process(events[10:])
+    assert rest.applied == len(events) - 10
+    full = {r["customer_id"]: r for r in proc.live.vectors(rest.customers, nxt).to_pylist()}
+    for cid in rest.customers:
+        vec = proc.features.get(cid)
+        diffs = [
+            (k, v, vec.get(k))
+            for k, v in full[cid].items()
+            if k != "customer_id" and not _same(v, vec.get(k))
+        ]
+        assert not diffs, (cid, diffs[:5])
+    proc.close()
